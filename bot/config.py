@@ -1,0 +1,188 @@
+"""Read ``config.yml`` (Rasa-style) into frozen settings, failing early with clear English.
+
+The file has Rasa's keys (``recipe``, ``language``, ``pipeline``) plus our own sections
+(``nlu``, ``dialogue``, ``channels``, ``storage``). Relative paths are resolved against the
+directory of the config file. Nothing else in Linli reads the file or ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import ConfigError
+
+ENV_CONFIG = "LINLI_CONFIG"
+ENV_DB = "LINLI_DB"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yml"
+
+SUPPORTED_LANGUAGES = ("zh",)
+TOP_LEVEL_KEYS = ("recipe", "language", "assistant_id", "pipeline", "nlu", "dialogue", "channels", "storage")
+
+# Section defaults: key -> (default value, allowed type(s)). A later issue adds keys here.
+NLU_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
+    "training_data": ("nlu/data", str),  # a directory of Rasa NLU YAML files, or one file
+    "model_dir": ("nlu/models", str),  # generated; holds the trained model and its fingerprint
+    "test_fraction": (0.2, float),  # share of examples held out by `linli nlu test`
+    "random_seed": (42, int),
+}
+DIALOGUE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
+    "flows_dir": ("dialogues/flows", str),
+    "fallbacks_before_handoff": (2, int),
+}
+CHANNELS_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
+    "terminal": ({}, dict),
+    "telegram": ({}, dict),
+}
+STORAGE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
+    "db_path": ("linli.db", str),
+}
+
+
+@dataclass(frozen=True)
+class ComponentConfig:
+    """One entry of ``pipeline:``: the component name and its parameters as written."""
+
+    name: str
+    params: dict[str, Any]
+    index: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Linli needs from config.yml, resolved and checked."""
+
+    path: Path
+    language: str
+    pipeline: tuple[ComponentConfig, ...]
+    training_data: Path
+    model_dir: Path
+    test_fraction: float
+    random_seed: int
+    dialogue: dict[str, Any] = field(default_factory=dict)
+    channels: dict[str, Any] = field(default_factory=dict)
+    db_path: Path = Path("linli.db")
+
+    @property
+    def base_dir(self) -> Path:
+        """The directory relative paths in the config are resolved against."""
+        return self.path.parent
+
+    def resolve(self, value: str | Path) -> Path:
+        """Resolve a path from the config file relative to the config's directory."""
+        p = Path(value)
+        return p if p.is_absolute() else (self.base_dir / p)
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    if isinstance(t, tuple):
+        return " or ".join(x.__name__ for x in t)
+    return t.__name__
+
+
+def check_section(
+    section: str,
+    given: Any,
+    defaults: dict[str, tuple[Any, type | tuple[type, ...]]],
+    source: Path,
+) -> dict[str, Any]:
+    """Merge ``given`` over ``defaults``, rejecting unknown keys and wrong types."""
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise ConfigError(f"{source}: '{section}' must be a mapping, got {type(given).__name__}")
+    merged = {k: v[0] for k, v in defaults.items()}
+    for key, value in given.items():
+        if key not in defaults:
+            valid = ", ".join(sorted(defaults))
+            raise ConfigError(f"{source}: unknown key '{section}.{key}'. Valid keys: {valid}")
+        expected = defaults[key][1]
+        # YAML reads 1 as int where a float is wanted; accept it.
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) and expected is not bool:
+            raise ConfigError(f"{source}: '{section}.{key}' must be {_type_name(expected)}, got a boolean")
+        if not isinstance(value, expected):
+            raise ConfigError(
+                f"{source}: '{section}.{key}' must be {_type_name(expected)}, got {type(value).__name__} ({value!r})"
+            )
+        merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path} (set --config or {ENV_CONFIG})")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}:{where} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not UTF-8 text") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping with 'language' and 'pipeline'")
+    return data
+
+
+def _read_pipeline(raw: Any, path: Path) -> tuple[ComponentConfig, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{path}: 'pipeline' must be a non-empty list of components (each with a 'name')")
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or "name" not in item:
+            raise ConfigError(f"{path}: pipeline[{i}] must be a mapping with a 'name' key")
+        name = item["name"]
+        if not isinstance(name, str):
+            raise ConfigError(f"{path}: pipeline[{i}].name must be a string")
+        params = {k: v for k, v in item.items() if k != "name"}
+        out.append(ComponentConfig(name=name, params=params, index=i))
+    return tuple(out)
+
+
+def load_config(path: str | Path | None = None, db_path: str | Path | None = None) -> Settings:
+    """Read and check config.yml; ``path``/``db_path`` override the file and the environment."""
+    cfg_path = Path(path or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG_PATH).resolve()
+    data = _read_yaml(cfg_path)
+    unknown = sorted(set(data) - set(TOP_LEVEL_KEYS))
+    if unknown:
+        raise ConfigError(f"{cfg_path}: unknown top-level key '{unknown[0]}'. Valid keys: {', '.join(TOP_LEVEL_KEYS)}")
+    language = data.get("language")
+    if language not in SUPPORTED_LANGUAGES:
+        raise ConfigError(f"{cfg_path}: 'language' must be one of {', '.join(SUPPORTED_LANGUAGES)}, got {language!r}")
+    pipeline = _read_pipeline(data.get("pipeline"), cfg_path)
+    nlu = check_section("nlu", data.get("nlu"), NLU_DEFAULTS, cfg_path)
+    if not 0.0 < nlu["test_fraction"] < 1.0:
+        raise ConfigError(f"{cfg_path}: 'nlu.test_fraction' must be between 0 and 1, got {nlu['test_fraction']}")
+    dialogue = check_section("dialogue", data.get("dialogue"), DIALOGUE_DEFAULTS, cfg_path)
+    channels = check_section("channels", data.get("channels"), CHANNELS_DEFAULTS, cfg_path)
+    storage = check_section("storage", data.get("storage"), STORAGE_DEFAULTS, cfg_path)
+
+    base = cfg_path.parent
+
+    def rel(p: str) -> Path:
+        q = Path(p)
+        return q if q.is_absolute() else base / q
+
+    training_data = rel(nlu["training_data"])
+    if not training_data.exists():
+        raise ConfigError(f"{cfg_path}: 'nlu.training_data' points to a missing path: {training_data}")
+    db = Path(db_path or os.environ.get(ENV_DB) or rel(storage["db_path"]))
+    return Settings(
+        path=cfg_path,
+        language=language,
+        pipeline=pipeline,
+        training_data=training_data,
+        model_dir=rel(nlu["model_dir"]),
+        test_fraction=nlu["test_fraction"],
+        random_seed=nlu["random_seed"],
+        dialogue=dialogue,
+        channels=channels,
+        db_path=db,
+    )

@@ -1,0 +1,184 @@
+"""``LinearIntentClassifier``: a linear model over the featurizers' sparse features.
+
+Chosen by measurement (see README, "Choosing the classifier"): on short Chinese messages a
+linear model on character, word and pinyin n-grams beats spaCy's ``textcat`` architectures
+on accuracy and is ~100x faster to train. Training uses scikit-learn; the saved model is
+plain NumPy arrays, so parsing needs neither scikit-learn nor pickle.
+
+Confidences are calibrated with temperature scaling fitted on cross-validated scores, so
+the fallback threshold means roughly "this often right".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import sparse
+
+from bot.errors import ConfigError, ModelError, TrainingDataError
+from nlu.component import Component, Message
+from nlu.registry import register
+from nlu.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+WEIGHTS_FILE = "weights.npz"
+CLASSES_FILE = "classes.json"
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax."""
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature that minimises the negative log-likelihood of held-out scores."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(log_t: float) -> float:
+        p = softmax(logits / np.exp(log_t))
+        return float(-np.mean(np.log(p[np.arange(len(y)), y] + 1e-12)))
+
+    res = minimize_scalar(nll, bounds=(-4.0, 4.0), method="bounded")
+    return float(np.exp(res.x))
+
+
+def make_estimator(config: dict[str, Any]) -> Any:
+    """The scikit-learn estimator the config asks for."""
+    cw = None if config["class_weight"] == "none" else "balanced"
+    if config["model"] == "logistic_regression":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=config["C"], max_iter=config["max_iter"], class_weight=cw)
+    from sklearn.svm import LinearSVC
+
+    return LinearSVC(C=config["C"], max_iter=config["max_iter"], class_weight=cw)
+
+
+@register
+class LinearIntentClassifier(Component):
+    """Predicts the intent and a calibrated ranking from sparse features."""
+
+    defaults: ClassVar[dict[str, Any]] = {
+        # Featurizer names to use; empty uses every featurizer earlier in the pipeline.
+        "features": [],
+        "model": "logistic_regression",
+        "C": 10.0,
+        "class_weight": "balanced",
+        "max_iter": 3000,
+        # temperature: fit one temperature on cross-validated scores; none: raw softmax.
+        "calibration": "temperature",
+        "calibration_folds": 5,
+        "ranking_length": 10,
+        "random_seed": 42,
+    }
+    choices: ClassVar[dict[str, tuple[Any, ...]]] = {
+        "model": ("logistic_regression", "linear_svm"),
+        "class_weight": ("balanced", "none"),
+        "calibration": ("temperature", "none"),
+    }
+    trainable: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        classes: list[str] | None = None,
+        weights: np.ndarray | None = None,
+        bias: np.ndarray | None = None,
+        temperature: float = 1.0,
+        feature_names: list[str] | None = None,
+    ) -> None:
+        super().__init__(config)
+        self.classes = classes or []
+        self.weights = weights  # (n_features, n_classes), float32
+        self.bias = bias
+        self.temperature = temperature
+        self.feature_names = feature_names or list(config["features"])
+
+    @classmethod
+    def validate_config(cls, params: dict[str, Any], where: str) -> dict[str, Any]:
+        merged = super().validate_config(params, where)
+        if merged["C"] <= 0:
+            raise ConfigError(f"{where}.C: must be greater than 0")
+        if merged["calibration_folds"] < 2:
+            raise ConfigError(f"{where}.calibration_folds: must be at least 2")
+        return merged
+
+    def _matrix(self, messages: list[Message]) -> sparse.csr_matrix:
+        blocks = []
+        for name in self.feature_names:
+            rows = [m.features.get(name) for m in messages]
+            if any(r is None for r in rows):
+                raise ModelError(f"{self.name}: feature '{name}' is missing; is its featurizer in the pipeline?")
+            blocks.append(sparse.vstack(rows, format="csr") if len(rows) > 1 else rows[0])
+        return sparse.hstack(blocks, format="csr")
+
+    def train(self, data: TrainingData, messages: list[Message]) -> None:
+        labels = [m.intent for m in messages]
+        self.classes = sorted(set(labels))  # type: ignore[arg-type]
+        if len(self.classes) < 2:
+            raise TrainingDataError(f"need at least 2 intents to train a classifier, found {len(self.classes)}")
+        if not self.feature_names:
+            self.feature_names = [n for n in messages[0].features]
+        x = self._matrix(messages)
+        y = np.array([self.classes.index(lbl) for lbl in labels])
+        est = make_estimator(self.config)
+        est.fit(x, y)
+        coef = est.coef_
+        self.weights = np.ascontiguousarray(coef.T, dtype=np.float32)
+        self.bias = np.asarray(est.intercept_, dtype=np.float32)
+        self.temperature = 1.0
+        if self.config["calibration"] == "temperature":
+            self.temperature = self._calibrate(x, y)
+        logger.info("trained %s on %d examples, %d intents, T=%.3f", self.name, len(y), len(self.classes), self.temperature)
+
+    def _calibrate(self, x: sparse.csr_matrix, y: np.ndarray) -> float:
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+        min_count = int(np.bincount(y).min())
+        folds = min(self.config["calibration_folds"], min_count)
+        if folds < 2:
+            logger.warning("%s: an intent has fewer than 2 examples; confidences are not calibrated", self.name)
+            return 1.0
+        cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.config["random_seed"])
+        scores = cross_val_predict(make_estimator(self.config), x, y, cv=cv, method="decision_function")
+        return fit_temperature(np.asarray(scores), y)
+
+    def scores(self, x: sparse.csr_matrix) -> np.ndarray:
+        """Calibrated probabilities, one row per input row."""
+        if self.weights is None or self.bias is None:
+            raise ModelError(f"{self.name} is not trained")
+        logits = np.asarray(x @ self.weights) + self.bias
+        return softmax(logits / self.temperature)
+
+    def process_batch(self, messages: list[Message]) -> None:
+        if not messages:
+            return
+        probs = self.scores(self._matrix(messages))
+        k = self.config["ranking_length"]
+        for m, p in zip(messages, probs):
+            order = np.argsort(-p)[:k]
+            m.ranking = [(self.classes[i], float(p[i])) for i in order]
+            m.intent, m.confidence = m.ranking[0]
+
+    def process(self, message: Message) -> None:
+        self.process_batch([message])
+
+    def persist(self, directory: Path) -> dict[str, Any]:
+        np.savez(directory / WEIGHTS_FILE, weights=self.weights, bias=self.bias)
+        (directory / CLASSES_FILE).write_text(json.dumps(self.classes), encoding="utf-8")
+        return {"temperature": self.temperature, "feature_names": self.feature_names}
+
+    @classmethod
+    def load(cls, config: dict[str, Any], directory: Path, meta: dict[str, Any], base_dir: Path) -> Component:
+        try:
+            arrays = np.load(directory / WEIGHTS_FILE)
+            classes = json.loads((directory / CLASSES_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{directory}: classifier files are unreadable ({exc})") from None
+        return cls(config, classes, arrays["weights"], arrays["bias"], float(meta["temperature"]), meta["feature_names"])
