@@ -176,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``linli`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # A lone surrogate from a broken client must not crash output; backslashreplace keeps JSON valid.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

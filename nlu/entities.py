@@ -40,11 +40,14 @@ class RegexEntityExtractor(Component):
         # entity -> {"words": [...], "regexes": [...]}
         self.patterns = patterns or {}
         self._compiled: list[tuple[str, re.Pattern[str]]] = []
+        self._canonical: dict[str, str] = {}  # normalised word -> the word as written in the data
         self._compile()
 
     def _compile(self) -> None:
         self._compiled = []
         for entity, spec in sorted(self.patterns.items()):
+            for w in spec.get("words", []):
+                self._canonical.setdefault(normalize(w), w)
             words = sorted({normalize(w) for w in spec.get("words", []) if w.strip()}, key=lambda w: (-len(w), w))
             if words:
                 self._compiled.append((entity, re.compile("|".join(re.escape(w) for w in words))))
@@ -86,7 +89,9 @@ class RegexEntityExtractor(Component):
                 continue
             taken.append((start, end))
             span = message.text[start:end]
-            out.append(Entity(entity=entity, value=span, start=start, end=end, text=span))
+            # The value is the form written in the data (叮咚買菜 -> 叮咚买菜); regex hits keep the normalised text.
+            value = self._canonical.get(norm[start:end], norm[start:end])
+            out.append(Entity(entity=entity, value=value, start=start, end=end, text=span))
         return sorted(out, key=lambda e: e.start)
 
     def process(self, message: Message) -> None:

@@ -177,8 +177,8 @@ def parse_annotated(text: str, intent: str = "", source: str = "", line: int = 0
     return Example(text="".join(plain), intent=intent, entities=tuple(entities), source=source, line=line)
 
 
-def _block_lines(path: Path, text: str) -> list[int]:
-    """1-based line number of each block in the ``nlu:`` list (for error messages)."""
+def _block_lines(text: str) -> list[tuple[int, int]]:
+    """For each block in ``nlu:``: its 1-based line and the line of its first example."""
     try:
         root = yaml.compose(text)
     except yaml.YAMLError:
@@ -187,7 +187,17 @@ def _block_lines(path: Path, text: str) -> list[int]:
         return []
     for key, value in root.value:
         if key.value == KEY_NLU and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
+            out = []
+            for item in value.value:
+                first = item.start_mark.line + 1
+                if isinstance(item, yaml.MappingNode):
+                    for k, v in item.value:
+                        if k.value == KEY_EXAMPLES:
+                            # A block scalar's content starts on the line after its "|" indicator.
+                            block = isinstance(v, yaml.ScalarNode) and v.style in ("|", ">")
+                            first = v.start_mark.line + (2 if block else 1)
+                out.append((item.start_mark.line + 1, first))
+            return out
     return []
 
 
@@ -245,10 +255,10 @@ def read_file(path: Path) -> TrainingData:
     blocks = doc.get(KEY_NLU) or []
     if not isinstance(blocks, list):
         raise TrainingDataError(f"{path}: 'nlu' must be a list of blocks")
-    lines = _block_lines(path, text)
+    lines = _block_lines(text)
     # Pass 2: lenient parse.
     for i, block in enumerate(blocks):
-        line = lines[i] if i < len(lines) else 0
+        line, first = lines[i] if i < len(lines) else (0, 0)
         where = f"{path}:{line}"
         if not isinstance(block, dict):
             raise TrainingDataError(f"{where}: each item under 'nlu' must be a mapping (intent/synonym/lookup/regex)")
@@ -283,7 +293,7 @@ def read_file(path: Path) -> TrainingData:
             for ex_text, off in items:
                 if not ex_text:
                     continue
-                data.examples.append(parse_annotated(ex_text, name, str(path), line + 1 + off))
+                data.examples.append(parse_annotated(ex_text, name, str(path), first + off - 1))
         elif kind == KEY_SYNONYM:
             for variant, _ in items:
                 data.synonyms[variant] = name
@@ -294,7 +304,7 @@ def read_file(path: Path) -> TrainingData:
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    raise TrainingDataError(f"{path}:{line + 1 + off}: regex '{name}' is invalid: {exc}") from None
+                    raise TrainingDataError(f"{path}:{first + off - 1}: regex '{name}' is invalid: {exc}") from None
                 data.regexes.setdefault(name, []).append(pattern)
     # Annotations with a value different from their text are synonyms too (as in Rasa).
     for ex in data.examples:

@@ -1,0 +1,31 @@
+"""Quality floors on the held-out set (written separately, never trained on).
+
+These guard against regressions in the data or the pipeline: capability accuracy >= 0.92 and
+no urgent message missed. They measure correctness, not time.
+"""
+
+from __future__ import annotations
+
+from bot.config import PROJECT_ROOT
+from nlu.evaluate import _predict, build_report
+from nlu.training_data import load_training_data
+
+HELDOUT = PROJECT_ROOT / "tests" / "heldout" / "heldout.yml"
+
+
+def test_heldout_capability_accuracy_and_urgent_recall(pipeline, settings):
+    held = load_training_data(HELDOUT)
+    caps = load_training_data(settings.training_data).capabilities()
+    report = build_report("held-out", _predict(pipeline, held.examples, caps))
+    missed = [p.text for p in report.predictions if p.capability == "urgent" and p.predicted_capability != "urgent"]
+    assert not missed, f"urgent messages missed: {missed}"
+    assert report.capability_report["accuracy"] >= 0.92
+    assert report.intent_report["accuracy"] >= 0.85
+
+
+def test_heldout_urgent_messages_survive_the_fallback(pipeline):
+    held = load_training_data(HELDOUT)
+    urgent = [e.text for e in held.examples if e.intent.startswith("urgent_")]
+    assert len(urgent) >= 50
+    results = pipeline.parse_batch(urgent)
+    assert [r.text for r in results if r.capability != "urgent"] == []
