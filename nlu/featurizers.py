@@ -19,7 +19,6 @@ from scipy import sparse
 
 from bot.errors import ModelError
 from nlu.component import Component, Message
-from nlu.normalize import is_cjk
 from nlu.registry import register
 from nlu.training_data import TrainingData
 
@@ -179,9 +178,31 @@ def _fuzzy(syllable: str) -> str:
     return syllable
 
 
+PINYIN_FILE = "pinyin.json"
+CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF))
+
+
+def pinyin_table() -> dict[str, str]:
+    """Toneless pinyin (most common reading) of every CJK character, from pypinyin."""
+    from pypinyin import lazy_pinyin
+
+    table = {}
+    for lo, hi in CJK_RANGES:
+        for code in range(lo, hi + 1):
+            c = chr(code)
+            py = lazy_pinyin(c)
+            if py and py[0] != c:
+                table[c] = py[0]
+    return table
+
+
 @register
 class PinyinFeaturizer(NgramFeaturizer):
-    """Toneless pinyin syllable n-grams of the Chinese characters, so homophone typos still match."""
+    """Toneless pinyin syllable n-grams of the Chinese characters, so homophone typos still match.
+
+    The character-to-pinyin table is saved with the model, so parsing does not import pypinyin
+    (its phrase dictionary costs a third of a second at start-up).
+    """
 
     defaults: ClassVar[dict[str, Any]] = {
         **NgramFeaturizer.defaults,
@@ -191,13 +212,39 @@ class PinyinFeaturizer(NgramFeaturizer):
         "fuzzy": True,
     }
 
-    def grams(self, message: Message) -> list[str]:
-        from pypinyin import lazy_pinyin
+    def __init__(
+        self,
+        config: dict[str, Any],
+        vocab: dict[str, int] | None = None,
+        idf: Any = None,
+        table: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(config, vocab, idf)
+        self.table = table or {}
 
-        han = "".join(c for c in message.norm[: self.config["max_chars"]] if is_cjk(c))
-        if not han:
-            return []
-        syllables = lazy_pinyin(han)
+    def train(self, data: TrainingData, messages: list[Message]) -> None:
+        if not self.table:
+            self.table = pinyin_table()
+        super().train(data, messages)
+
+    def grams(self, message: Message) -> list[str]:
+        table = self.table
+        syllables = [table[c] for c in message.norm[: self.config["max_chars"]] if c in table]
         if self.config["fuzzy"]:
             syllables = [_fuzzy(s) for s in syllables]
         return self._ngrams(syllables, "_")
+
+    def persist(self, directory: Path) -> dict[str, Any]:
+        meta = super().persist(directory)
+        (directory / PINYIN_FILE).write_text(json.dumps(self.table, ensure_ascii=False), encoding="utf-8")
+        return meta
+
+    @classmethod
+    def load(cls, config: dict[str, Any], directory: Path, meta: dict[str, Any], base_dir: Path) -> Component:
+        base = super().load(config, directory, meta, base_dir)
+        try:
+            table = json.loads((directory / PINYIN_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{directory}: pinyin table is unreadable ({exc})") from None
+        assert isinstance(base, NgramFeaturizer)
+        return cls(config, base.vocab, base.idf, table)

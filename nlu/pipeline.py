@@ -24,7 +24,7 @@ from nlu.training_data import TrainingData, yaml_files
 
 logger = logging.getLogger(__name__)
 
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 METADATA_FILE = "metadata.json"
 FALLBACK_CAPABILITY = "out_of_scope"
 
@@ -68,6 +68,9 @@ def fingerprint(settings: Settings) -> str:
     """A hash of everything the model depends on: model format, pipeline config, data and dictionaries."""
     h = hashlib.sha256()
     h.update(f"format={MODEL_FORMAT};language={settings.language}".encode())
+    # The NLU code itself: a changed featurizer must not be served with an old vocabulary.
+    for src in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(src.read_bytes())
     h.update(json.dumps([[c.name, c.params] for c in settings.pipeline], sort_keys=True, default=str).encode())
     paths = list(yaml_files(settings.training_data))
     for cc in settings.pipeline:
