@@ -221,15 +221,42 @@ class PinyinFeaturizer(NgramFeaturizer):
     ) -> None:
         super().__init__(config, vocab, idf)
         self.table = table or {}
+        self._syllables: frozenset[str] | None = None
 
     def train(self, data: TrainingData, messages: list[Message]) -> None:
         if not self.table:
             self.table = pinyin_table()
         super().train(data, messages)
 
+    def _split_latin(self, word: str) -> list[str]:
+        """Split typed pinyin (``zenmemaicai``) into syllables; [] if it is not pinyin."""
+        if self._syllables is None:
+            self._syllables = frozenset(self.table.values())
+        out, i = [], 0
+        while i < len(word):
+            for n in range(min(6, len(word) - i), 0, -1):
+                if word[i : i + n] in self._syllables:
+                    out.append(word[i : i + n])
+                    i += n
+                    break
+            else:
+                return []
+        return out
+
     def grams(self, message: Message) -> list[str]:
         table = self.table
-        syllables = [table[c] for c in message.norm[: self.config["max_chars"]] if c in table]
+        syllables: list[str] = []
+        latin = ""
+        for c in message.norm[: self.config["max_chars"]] + " ":
+            if "a" <= c <= "z":
+                latin += c
+                continue
+            if latin:
+                # People who cannot type Chinese sometimes write pinyin: "zenme mai cai".
+                syllables += self._split_latin(latin)
+                latin = ""
+            if c in table:
+                syllables.append(table[c])
         if self.config["fuzzy"]:
             syllables = [_fuzzy(s) for s in syllables]
         return self._ngrams(syllables, "_")

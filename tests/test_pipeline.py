@@ -93,6 +93,9 @@ def test_entities_are_found_and_normalised(pipeline, text, entity, value):
         ("今天天气怎么样", "out_of_scope"),
         ("買菜怎麼付錢", "teach"),
         ("网上买彩怎么买", "teach"),
+        ("zenme mai cai", "teach"),
+        ("我家猫跑丢了", "out_of_scope"),
+        ("我妈出门买菜到现在没回来 她有老年痴呆", "urgent"),
     ],
 )
 def test_capabilities_of_typical_messages(pipeline, text, capability):

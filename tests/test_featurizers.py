@@ -1,0 +1,61 @@
+"""Normalisation, tokenisation and featurizers: the pieces under the classifier."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlu.featurizers import CharNgramFeaturizer, PinyinFeaturizer, content_chars
+from nlu.normalize import normalize
+from nlu.tokenizer import prepare
+
+
+@pytest.fixture(scope="module")
+def pinyin(pipeline):
+    return next(c for c in pipeline.components if isinstance(c, PinyinFeaturizer))
+
+
+@pytest.mark.parametrize(
+    ("raw", "norm"),
+    [
+        ("請問怎麼退款", "请问怎么退款"),
+        ("ＡＢＣ１２３", "abc123"),
+        ("买菜\x00\x1b", "买菜  "),
+        ("叮咚買菜🙏", "叮咚买菜🙏"),
+    ],
+)
+def test_normalize_keeps_length_and_simplifies(raw, norm):
+    assert normalize(raw) == norm
+    assert len(normalize(raw)) == len(raw)
+
+
+def test_homophone_typo_shares_pinyin_grams(pinyin):
+    typo = set(pinyin.grams(prepare("网上买彩")))
+    right = set(pinyin.grams(prepare("网上买菜")))
+    assert typo == right
+
+
+def test_typed_pinyin_becomes_syllables(pinyin):
+    assert pinyin.grams(prepare("zenme maicai"))[:4] == ["zen", "me", "mai", "cai"]
+    assert pinyin.grams(prepare("hello world")) == []
+
+
+def test_fuzzy_pinyin_merges_dialect_sounds(pinyin):
+    # 四/是 (si/shi) and 南/蓝 (nan/lan) sound alike to many southern speakers.
+    assert set(pinyin.grams(prepare("四"))) == set(pinyin.grams(prepare("是")))
+    assert set(pinyin.grams(prepare("南"))) == set(pinyin.grams(prepare("蓝")))
+
+
+def test_char_grams_fold_digits_and_drop_punctuation(pipeline):
+    char = next(c for c in pipeline.components if isinstance(c, CharNgramFeaturizer))
+    assert content_chars("预算500块！") == "预算000块"
+    assert set(char.grams(prepare("预算300块"))) == set(char.grams(prepare("预算500块！")))
+
+
+def test_tokenizer_keeps_our_words_whole(pipeline):
+    tok = pipeline.components[0]
+    m = prepare("在多多买菜选自提点")
+    tok.process(m)
+    words = [t.text for t in m.tokens]
+    assert "多多买菜" in words and "自提点" in words
+    for t in m.tokens:
+        assert m.norm[t.start : t.end] == t.text
