@@ -99,8 +99,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def terminal_chat(pipeline: Any, stdin: TextIO, stdout: TextIO, interactive: bool) -> None:
-    """The terminal chat: for now it shows how Linli understands each message (dialogue flows come next)."""
+def _engine(args: argparse.Namespace) -> Any:
+    from bot.engine import Engine
+    from nlu.pipeline import load_pipeline
+
+    settings = _settings(args)
+    return Engine.from_settings(settings, pipeline=load_pipeline(settings))
+
+
+def _show(replies: list[Any], stdout: TextIO) -> None:
+    for r in replies:
+        stdout.write(f"邻里助手> {r.text}\n")
+        for i, label in enumerate(r.buttons, 1):
+            stdout.write(f"    [{i}] {label}\n")
+
+
+def terminal_chat(engine: Any, stdin: TextIO, stdout: TextIO, interactive: bool, user_id: str = "terminal") -> None:
+    """The terminal chat: type a message, or the number of a button."""
+    from bot.engine import safe_handle
+    from bot.models import IncomingMessage
+
     stdout.write(messages.CHAT_WELCOME + "\n")
     while True:
         if interactive:
@@ -110,23 +128,123 @@ def terminal_chat(pipeline: Any, stdin: TextIO, stdout: TextIO, interactive: boo
         if not line:
             break
         text = line.rstrip("\n")
-        if text.strip() in ("退出", "exit", "quit", "/quit"):
+        if text.strip() in ("/quit", "exit", "quit"):
             stdout.write(messages.CHAT_BYE + "\n")
             break
         if not text.strip():
             stdout.write(messages.EMPTY_MESSAGE + "\n")
             continue
-        result = pipeline.parse(text)
-        if result.is_fallback:
-            stdout.write(messages.NOT_UNDERSTOOD + "\n")
-        stdout.write(_describe(result) + "\n")
+        outcome = safe_handle(engine, IncomingMessage(user_id=user_id, text=text, channel="terminal"))
+        _show(outcome.replies, stdout)
         stdout.flush()
+
+
+def chat_jsonl(engine: Any, stdin: TextIO, stdout: TextIO) -> None:
+    """One JSON line out per line in: the full bot, state kept per user in the database."""
+    from bot.engine import safe_handle
+    from bot.models import IncomingMessage
+
+    for n, line in enumerate(stdin, start=1):
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            out: dict[str, Any] = {"error": f"line {n}: not valid JSON ({exc.msg})", "line": n}
+        else:
+            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                out = {"error": f"line {n}: expected an object with a string field 'text'", "line": n}
+            else:
+                user = str(obj.get("user") or "anonymous")
+                text = obj["text"]
+                if not text.strip():
+                    out = {"user": user, "text": text, "intent": "nlu_fallback", "capability": "out_of_scope",
+                           "replies": [messages.EMPTY_MESSAGE], "buttons": [], "handoff": None}
+                else:
+                    res = safe_handle(engine, IncomingMessage(user_id=user, text=text, channel="jsonl"))
+                    out = {
+                        "user": user, "text": text, "intent": res.intent, "capability": res.capability,
+                        "replies": [r.text for r in res.replies],
+                        "buttons": [b for r in res.replies for b in r.buttons],
+                        "handoff": res.handoff,
+                    }
+        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        stdout.flush()
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """Chat with the full bot in the terminal, or in JSON lines with --jsonl."""
+    engine = _engine(args)
+    if args.jsonl:
+        chat_jsonl(engine, sys.stdin, sys.stdout)
+    else:
+        terminal_chat(engine, sys.stdin, sys.stdout, sys.stdin.isatty(), user_id=args.user)
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the bot: the terminal chat (the Telegram channel arrives with its own issue)."""
-    pipeline = _load_pipeline(args)
-    terminal_chat(pipeline, sys.stdin, sys.stdout, sys.stdin.isatty())
+    args.jsonl, args.user = False, "terminal"
+    return cmd_chat(args)
+
+
+def cmd_flows_validate(args: argparse.Namespace) -> int:
+    """Check every flow file; list each problem with file and line."""
+    from dialogues.loader import load_flows
+    from nlu.training_data import load_training_data
+
+    settings = _settings(args)
+    intents = set(load_training_data(settings.training_data).intents)
+    flows = load_flows(settings.flows_dir, intents)
+    tutorials = sum(1 for f in flows.values() if f.kind == "tutorial")
+    print(f"{len(flows)} flows OK ({tutorials} tutorials) in {settings.flows_dir}")
+    return 0
+
+
+def _knowledge_inputs(args: argparse.Namespace) -> tuple[Any, Any, set[str]]:
+    from dialogues.loader import load_flows
+    from nlu.training_data import load_training_data
+
+    settings = _settings(args)
+    intents = set(load_training_data(settings.training_data).intents)
+    return settings, load_flows(settings.flows_dir, intents), intents
+
+
+def cmd_knowledge_validate(args: argparse.Namespace) -> int:
+    """Check every knowledge entry (source, reviewed date, ids, references)."""
+    from knowledge.importer import load_entries
+
+    settings, flows, intents = _knowledge_inputs(args)
+    entries = load_entries(settings.content_dir, intents, set(flows))
+    kinds: dict[str, int] = {}
+    for e in entries:
+        kinds[e.kind] = kinds.get(e.kind, 0) + 1
+    print(f"{len(entries)} entries OK: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+    return 0
+
+
+def cmd_knowledge_build(args: argparse.Namespace) -> int:
+    """Validate the content and (re)build the searchable knowledge tables in the database."""
+    from bot.store import open_db
+    from knowledge.kb import build_knowledge
+
+    settings, flows, intents = _knowledge_inputs(args)
+    kb = build_knowledge(open_db(settings.db_path), settings.content_dir, flows, intents, force=True)
+    counts = kb.counts()
+    print(f"knowledge built in {settings.db_path}: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+    return 0
+
+
+def cmd_knowledge_search(args: argparse.Namespace) -> int:
+    """Search the knowledge base and print the hits."""
+    from bot.store import open_db
+    from knowledge.kb import build_knowledge
+
+    settings, flows, intents = _knowledge_inputs(args)
+    kb = build_knowledge(open_db(settings.db_path), settings.content_dir, flows, intents)
+    hits = kb.search(args.query, limit=args.limit)
+    if not hits:
+        print("no hits")
+    for h in hits:
+        print(f"{h.score:6.2f}  {h.kind:9s} {h.id:40s} {h.title}")
     return 0
 
 
@@ -153,6 +271,26 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     add("run", cmd_run, "start the bot (the terminal chat when no Telegram token is set)")
+    p = add("chat", cmd_chat, "chat with the full bot in the terminal (buttons are numbers you can type)")
+    p.add_argument("--jsonl", action="store_true", help='read {"user", "text"} lines from stdin, one JSON line out each')
+    p.add_argument("--user", default="terminal", help="the user id for the terminal chat (default: terminal)")
+
+    flows = sub.add_parser("flows", help="check dialogue flows", description="Check dialogue flows.")
+    _global_options(flows, suppress=True)
+    flows_sub = flows.add_subparsers(dest="flows_command", metavar="FLOWS_COMMAND")
+    flows_sub.required = True
+    add("validate", cmd_flows_validate, "validate every flow in dialogues/flows (names file and line)", flows_sub)
+
+    kn = sub.add_parser("knowledge", help="build, check and search the knowledge base",
+                        description="Build, check and search the knowledge base.")
+    _global_options(kn, suppress=True)
+    kn_sub = kn.add_subparsers(dest="knowledge_command", metavar="KNOWLEDGE_COMMAND")
+    kn_sub.required = True
+    add("validate", cmd_knowledge_validate, "validate the content files (names file and field)", kn_sub)
+    add("build", cmd_knowledge_build, "rebuild the searchable knowledge tables in the database", kn_sub)
+    p = add("search", cmd_knowledge_search, "search the knowledge base", kn_sub)
+    p.add_argument("query", help="words to search for, e.g. 自提点")
+    p.add_argument("--limit", type=int, default=5)
 
     p = add("ask", cmd_ask, "parse a message and show intent, capability, confidence and entities")
     p.add_argument("text", nargs="?", help="the message to parse")

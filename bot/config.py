@@ -22,7 +22,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yml"
 
 SUPPORTED_LANGUAGES = ("zh",)
-TOP_LEVEL_KEYS = ("recipe", "language", "assistant_id", "pipeline", "nlu", "dialogue", "channels", "storage")
+TOP_LEVEL_KEYS = (
+    "recipe", "language", "assistant_id", "pipeline", "nlu", "dialogue", "knowledge", "channels", "storage",
+)
 
 # Section defaults: key -> (default value, allowed type(s)). A later issue adds keys here.
 NLU_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
@@ -34,6 +36,9 @@ NLU_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
 DIALOGUE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "flows_dir": ("dialogues/flows", str),
     "fallbacks_before_handoff": (2, int),
+}
+KNOWLEDGE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
+    "content_dir": ("knowledge/content", str),  # policies, tips, tools, hotlines, platforms (YAML)
 }
 CHANNELS_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "terminal": ({}, dict),
@@ -65,6 +70,8 @@ class Settings:
     test_fraction: float
     random_seed: int
     dialogue: dict[str, Any] = field(default_factory=dict)
+    flows_dir: Path = Path("dialogues/flows")
+    content_dir: Path = Path("knowledge/content")
     channels: dict[str, Any] = field(default_factory=dict)
     db_path: Path = Path("linli.db")
 
@@ -161,6 +168,7 @@ def load_config(path: str | Path | None = None, db_path: str | Path | None = Non
     if not 0.0 < nlu["test_fraction"] < 1.0:
         raise ConfigError(f"{cfg_path}: 'nlu.test_fraction' must be between 0 and 1, got {nlu['test_fraction']}")
     dialogue = check_section("dialogue", data.get("dialogue"), DIALOGUE_DEFAULTS, cfg_path)
+    knowledge = check_section("knowledge", data.get("knowledge"), KNOWLEDGE_DEFAULTS, cfg_path)
     channels = check_section("channels", data.get("channels"), CHANNELS_DEFAULTS, cfg_path)
     storage = check_section("storage", data.get("storage"), STORAGE_DEFAULTS, cfg_path)
 
@@ -183,6 +191,8 @@ def load_config(path: str | Path | None = None, db_path: str | Path | None = Non
         test_fraction=nlu["test_fraction"],
         random_seed=nlu["random_seed"],
         dialogue=dialogue,
+        flows_dir=rel(dialogue["flows_dir"]),
+        content_dir=rel(knowledge["content_dir"]),
         channels=channels,
         db_path=db,
     )

@@ -8,7 +8,9 @@ stable identifier for logs; ``user_message`` is the kind Chinese sentence a pers
     ├── ConfigError (E101)          config.yml is missing, malformed or has a bad key/value
     ├── TrainingDataError (E102)    nlu/data YAML is malformed
     ├── ModelNotTrainedError (E201) no trained NLU model where the config says
-    └── ModelError (E202)           the saved model is unreadable or from another version
+    ├── ModelError (E202)           the saved model is unreadable or from another version
+    ├── FlowError (E103)            dialogues/flows has invalid flows
+    └── KnowledgeBaseError (E301)   knowledge content is invalid or the knowledge tables unreadable
 """
 
 from __future__ import annotations
@@ -45,3 +47,23 @@ class ModelError(ChatbotError):
     """A saved model exists but cannot be loaded."""
 
     code = "E202"
+
+
+class FlowError(ChatbotError):
+    """One or more dialogue flows are invalid; ``problems`` lists each with file and line."""
+
+    code = "E103"
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+class KnowledgeBaseError(ChatbotError):
+    """Knowledge content is invalid, or the knowledge tables cannot be read."""
+
+    code = "E301"
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]

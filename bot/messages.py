@@ -13,3 +13,135 @@ CHAT_WELCOME = (
     "直接打字问我就行。输入“退出”结束。"
 )
 CHAT_BYE = "好的，再见！有事随时来找我。"
+
+# --- Dialogue ---------------------------------------------------------------------------------
+MENU_TEXT = "您想做什么？点下面的按钮，或者直接打字问我。"
+MENU_BUTTONS = ("学用手机买菜", "小店生意经", "政策问答", "免费工具", "找社工")
+WELCOME = "您好，我是邻里助手。我可以教您用手机买菜，给小店出主意，讲政策，推荐免费工具，也能帮您找社工。"
+IDENTITY = "我是邻里助手，一个电脑程序，不是真人。我背后有社区社工，需要时我可以帮您找他们。"
+CAPABILITIES = (
+    "我能帮您：\n"
+    "1. 一步一步教您用手机买菜、付钱、取货、退款\n"
+    "2. 给小店出推广主意\n"
+    "3. 用大白话讲政策\n"
+    "4. 推荐免费好用的工具\n"
+    "5. 帮您找社工"
+)
+THANKS_REPLY = "不客气！还有什么想问的，随时跟我说。"
+BYE_REPLY = "好的，再见！有事随时来找我。"
+OK_REPLY = "好的。"
+DENY_REPLY = "好的，有需要随时叫我。"
+OUT_OF_SCOPE = "这个我还不太懂，抱歉。我主要帮大家学用手机买东西、帮小店做生意、讲政策和推荐工具。"
+DID_YOU_MEAN = "不好意思，我没太明白。您是不是想问："
+OFFER_HUMAN = "我好像没帮上忙。要不要我请社工来帮您？"
+OFFER_HUMAN_BUTTONS = ("找社工", "不用了")
+
+# Tutorials
+STEP_BUTTONS_RESIDENT = ("下一步", "再说一遍", "没看懂", "找社工")
+STEP_BUTTONS_MERCHANT = ("下一步", "上一步", "菜单", "找社工")
+STEP_PREFIX = "第{n}步（共{total}步）：{text}"
+FIRST_STEP_ALREADY = "这已经是第一步了。"
+NO_SIMPLER = "这一步确实不容易。您可以再看一遍，或者我请社工来帮您。"
+NO_SIMPLER_BUTTONS = ("再说一遍", "找社工")
+TUTORIAL_DONE_BUTTONS = ("再学一遍", "菜单", "找社工")
+TUTORIAL_EXITED = "好的，先不学了。想学别的，随时问我。"
+RESUME_OFFER = "要继续刚才的「{title}」第{n}步吗？"
+RESUME_BUTTONS = ("继续", "不用了")
+NOTHING_TO_RESUME = "好的。"
+ASK_PLATFORM = "您用的是哪个软件？点一下，或者打字告诉我。"
+PLATFORM_OTHER = "其他/不知道"
+NO_TUTORIAL = "这个我还没有现成的教程。您可以说得具体一点，或者我请社工来帮您。"
+WHICH_ONE = "您问的是哪一个？可以说说名字。"
+HOWTO_WHAT = "您想学怎么用哪个？可以说说名字，或者点下面的按钮。"
+
+# Marketing / policy / tools
+MORE_TIPS = "更多办法"
+NO_MORE_TIPS = "主要的办法就是这些了。想一起商量，可以找社工。"
+MUTUAL_AID = "🤝 互助：{text}"
+SOCIAL_WORKER_HELP = "👩 社工可以帮您：{text}"
+POLICY_HOW = "怎么办：{text}"
+POLICY_CAVEAT = "提醒：{text}"
+POLICY_ELIGIBILITY = "想知道自己符不符合条件，可以按“找社工”，社工帮您一起问。"
+SOURCE_LINE = "来源：{source}（核对：{reviewed}）"
+POLICY_BUTTONS = ("还有别的政策吗", "找社工", "菜单")
+POLICY_TOPICS = (
+    ("补贴扶持", "policy_subsidy"),
+    ("贷款", "policy_loan"),
+    ("交税", "policy_tax"),
+    ("营业执照", "policy_business_license"),
+    ("消费者权益", "policy_consumer_rights"),
+    ("老年人权益", "policy_elderly_services"),
+    ("快递", "policy_express_delivery"),
+)
+POLICY_MENU = "想了解哪方面的政策？"
+TOOL_INTRO = "做{need}，可以试试这几个："
+TOOL_LINE = "{n}. {name}：{reason}（上手难度：{difficulty}）"
+TOOL_FOLLOWUP = "想知道怎么用，就说“怎么用”；问收不收费，就说“收费吗”。"
+TOOL_BUTTONS = ("怎么用", "收费吗", "菜单")
+TOOL_NEED_ASK = "您想用工具做什么？"
+TOOL_NEEDS = (
+    ("做海报", "design"),
+    ("剪视频", "video"),
+    ("直播", "live"),
+    ("看店铺数据", "data"),
+    ("管客户", "crm"),
+    ("做表格问卷", "forms"),
+    ("开小店", "minishop"),
+    ("写文案", "copywriting"),
+)
+TOOL_NEED_LABELS = {
+    "design": "海报和图片", "video": "视频剪辑", "live": "直播", "data": "店铺数据",
+    "crm": "客户管理", "forms": "表格问卷和接龙", "minishop": "线上小店", "copywriting": "写文案",
+}
+TOOL_COST = "{name}：{free}"
+TOOL_HOWTO = "{name}怎么开始用："
+PLATFORM_NOTES = "{name}：{summary}"
+ALTERNATIVES = "可以改用：{names}"
+
+# Persona
+PERSONA_ASK = "方便说一下吗：您是开店做生意的，还是想学用手机买东西？这样我回答得更合适。"
+PERSONA_BUTTONS = (("我开店", "merchant"), ("我买东西", "resident"), ("我是社工", "social_worker"))
+PERSONA_SET = "好的，记住啦。"
+
+# Help from a person (the hand-over itself comes with the Telegram/handoff issue)
+HELP_RECORDED = (
+    "好的，我已经把您想找社工的请求记下来了（编号 {ticket}）。\n"
+    "社工看到后会联系您。现在我还不能马上把您转给真人，请您耐心等一下。\n"
+    "如果事情很急，请直接打 12345 政务服务便民热线。"
+)
+HELP_DECLINED = "好的，那我们接着聊。您可以换个说法再问我。"
+COMPLAINT_REPLY = "对不起，没帮上您的忙。我请社工来帮您好吗？"
+
+# Urgent: facts.md §2 and §2.1 (110, 120, 96110, 12356 verified). Said first, before anything else.
+URGENT_SCAM = (
+    "⚠️ 请马上停止转账！任何人要您的验证码、密码，都不要给，也不要开“屏幕共享”。\n"
+    "已经转了钱，请立刻打 110 报警。拿不准是不是骗子，可以打 96110 反诈专线问一问。"
+)
+URGENT_MEDICAL = (
+    "⚠️ 请马上打 120 叫救护车！说清楚详细地址、病人年龄、哪里不舒服、什么时候开始的。\n"
+    "摔倒了先别急着扶起来，守在旁边等医生。"
+)
+URGENT_SELF_HARM = (
+    "听到您这么说，我很担心您。您不是一个人。\n"
+    "如果现在有危险，请马上打 110 或 120。想找人说说心里话，可以打 12356 心理援助热线。"
+)
+URGENT_ABUSE = (
+    "⚠️ 您的安全最重要。如果正在被打、被关起来或有危险，请马上打 110 报警。\n"
+    "妇女权益受侵害，也可以打 12338 妇联热线咨询。"
+)
+URGENT_MISSING = (
+    "⚠️ 请马上打 110 报警，老人走失属于 110 受理的求助。\n"
+    "准备好老人的照片、穿着、最后出现的地点和时间。"
+)
+URGENT_HELP = "我已经请社工尽快联系您（紧急编号 {ticket}）。"
+
+# Privacy (PIPL)
+PRIVACY_VIEW = (
+    "我会保存：您发给我的文字、我的回复、学习进度和您选的选项（比如用哪个软件）。\n"
+    "用途：接着上次的话题帮您，需要时交给社工跟进。\n"
+    "您可以随时说“删除我的信息”，我就把这些全部删掉。"
+)
+PRIVACY_CONFIRM = "确定要删除我保存的您的全部聊天记录和设置吗？删除后不能恢复。"
+PRIVACY_CONFIRM_BUTTONS = ("确定删除", "不删了")
+PRIVACY_DELETED = "已经删除了您的聊天记录和设置。以后有需要，随时再来找我。"
+PRIVACY_KEPT = "好的，没有删除。"

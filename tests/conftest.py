@@ -36,3 +36,17 @@ def mini_pipeline(mini_project: Path) -> Pipeline:
     s = load_config(mini_project)
     train_model(s)
     return load_pipeline(s)
+
+
+@pytest.fixture()
+def make_engine(settings, pipeline, tmp_path):
+    """Build engines on one SQLite file (calling it again simulates a restart)."""
+    from bot.engine import Engine
+    from bot.store import open_db
+
+    db_path = tmp_path / "linli.db"
+
+    def build():
+        return Engine.from_settings(settings, db=open_db(db_path), pipeline=pipeline)
+
+    return build

@@ -88,15 +88,47 @@ def test_nlu_test_writes_reports(mini_project, tmp_path, capsys):
     assert (out / "intent_confusion_matrix.svg").read_text(encoding="utf-8").startswith("<svg")
 
 
-def test_terminal_chat_answers_each_line(mini_pipeline):
+def test_terminal_chat_answers_each_line_and_numbers_buttons(make_engine):
     out = io.StringIO()
-    cli.terminal_chat(mini_pipeline, io.StringIO("你好\n\n有人要我的验证码\n退出\n不会读到这里\n"), out, interactive=False)
+    script = "你好\n\n1\n有人要我的验证码\n/quit\n不会读到这里\n"
+    cli.terminal_chat(make_engine(), io.StringIO(script), out, interactive=False)
     text = out.getvalue()
-    assert "intent:     greet" in text and "urgent_scam (urgent)" in text
+    assert "邻里助手> 您好，我是邻里助手" in text and "[1] 学用手机买菜" in text
+    assert "哪个软件" in text  # "1" pressed the first button
+    assert "110" in text and "96110" in text
     assert "您好像还没有输入文字" in text and text.rstrip().endswith("有事随时来找我。")
+    assert "不会读到这里" not in text
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["ask"], ["nlu"], ["nlu", "train"], ["nlu", "test"]])
+def test_chat_jsonl_keeps_state_per_user_and_never_crashes(make_engine):
+    lines = [
+        {"user": "a", "text": "教我用盒马买菜"},
+        {"user": "b", "text": "你好"},
+        {"user": "a", "text": "下一步"},
+        "not json",
+        {"user": "a", "text": ""},
+        {"user": "c", "text": "有人让我开屏幕共享退款"},
+        {"text": "\u0000\u0001"},
+    ]
+    raw = "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines) + "\n"
+    out = io.StringIO()
+    cli.chat_jsonl(make_engine(), io.StringIO(raw), out)
+    rows = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert len(rows) == len(lines)
+    for row in rows:
+        assert "error" in row or set(row) == {"user", "text", "intent", "capability", "replies", "buttons", "handoff"}
+    assert "第2步" in rows[2]["replies"][0]
+    assert "error" in rows[3]
+    assert rows[4]["replies"] and rows[4]["handoff"] is None
+    assert rows[5]["capability"] == "urgent" and rows[5]["handoff"]["priority"] == "urgent"
+    assert rows[6]["replies"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["run"], ["chat"], ["ask"], ["nlu"], ["nlu", "train"], ["nlu", "test"], ["flows", "validate"],
+     ["knowledge", "build"], ["knowledge", "validate"], ["knowledge", "search"]],
+)
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main([*command, "--help"])
@@ -106,5 +138,7 @@ def test_every_command_has_help(command, capsys):
 
 def test_readme_mentions_every_command():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    for cmd in ("make run", "make test", "linli run", "linli ask", "linli ask --jsonl", "linli nlu train", "linli nlu test"):
+    for cmd in ("make run", "make test", "linli run", "linli chat", "linli chat --jsonl", "linli ask", "linli ask --jsonl",
+                "linli nlu train", "linli nlu test", "linli flows validate", "linli knowledge build",
+                "linli knowledge validate", "linli knowledge search"):
         assert cmd in readme, cmd

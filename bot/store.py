@@ -1,0 +1,161 @@
+"""The bot's memory in SQLite (sqlite-utils): users, dialogue state, transcript, help requests.
+
+One file (``--db`` / ``LINLI_DB`` / ``storage.db_path``), WAL mode, a busy timeout, and
+schema migrations numbered by ``PRAGMA user_version`` so an old database upgrades in place.
+The knowledge base lives in the same file, in its own tables (``knowledge/kb.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlite_utils
+
+from bot.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+USERS = "users"
+STATES = "dialogue_states"
+TRANSCRIPT = "transcript"
+HELP_REQUESTS = "help_requests"
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db[USERS].create(
+        {"user_id": str, "channel": str, "persona": str, "created_at": str, "last_seen": str},
+        pk="user_id",
+        if_not_exists=True,
+    )
+    db[STATES].create({"user_id": str, "state": str, "updated_at": str}, pk="user_id", if_not_exists=True)
+    db[TRANSCRIPT].create(
+        {
+            "id": int,
+            "user_id": str,
+            "direction": str,  # "in" from the person, "out" from the bot
+            "text": str,
+            "intent": str,
+            "capability": str,
+            "confidence": float,
+            "flow": str,
+            "step": str,
+            "created_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db[TRANSCRIPT].create_index(["user_id", "id"], if_not_exists=True)
+    db[HELP_REQUESTS].create(
+        {"id": int, "user_id": str, "reason": str, "priority": str, "status": str, "summary": str, "created_at": str},
+        pk="id",
+        if_not_exists=True,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+
+
+def open_db(path: str | Path | None) -> sqlite_utils.Database:
+    """Open (creating if needed) the SQLite file; ``None`` or ``":memory:"`` gives an in-memory one."""
+    if path is None or str(path) == ":memory:":
+        db = sqlite_utils.Database(memory=True)
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA busy_timeout=10000")
+    migrate(db)
+    return db
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply every migration newer than the file's ``user_version``; returns the new version."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    for number, step in enumerate(MIGRATIONS, start=1):
+        if number > version:
+            with db.atomic():
+                step(db)
+                db.execute(f"PRAGMA user_version={number}")
+            logger.info("database migrated to schema version %d", number)
+    return max(version, len(MIGRATIONS))
+
+
+class Store:
+    """Reads and writes the bot's memory; every write of one turn happens in one transaction."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def load_state(self, user_id: str) -> dict[str, Any] | None:
+        """The saved dialogue state of a user, or None for a new user."""
+        row = self.db.execute(f"SELECT state FROM {STATES} WHERE user_id = ?", [user_id]).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save_turn(
+        self,
+        user_id: str,
+        channel: str,
+        state: dict[str, Any],
+        inbound: dict[str, Any],
+        outbound: list[str],
+        persona: str = "",
+    ) -> None:
+        """Save the new state, the person's message and the bot's replies atomically."""
+        now = utcnow()
+        with self.db.atomic():
+            self.db[USERS].upsert(
+                {"user_id": user_id, "channel": channel, "persona": persona, "last_seen": now},
+                pk="user_id",
+            )
+            self.db.execute(
+                f"UPDATE {USERS} SET created_at = COALESCE(created_at, ?) WHERE user_id = ?", [now, user_id]
+            )
+            self.db[STATES].upsert(
+                {"user_id": user_id, "state": json.dumps(state, ensure_ascii=False), "updated_at": now},
+                pk="user_id",
+            )
+            self.db[TRANSCRIPT].insert({**inbound, "user_id": user_id, "direction": "in", "created_at": now})
+            for text in outbound:
+                self.db[TRANSCRIPT].insert(
+                    {"user_id": user_id, "direction": "out", "text": text, "flow": inbound.get("flow"),
+                     "step": inbound.get("step"), "created_at": now}
+                )
+
+    def add_help_request(self, user_id: str, reason: str, priority: str, summary: str) -> int:
+        """Record that a person asked for (or needs) a social worker; returns its number."""
+        table = self.db[HELP_REQUESTS]
+        table.insert(
+            {"user_id": user_id, "reason": reason, "priority": priority, "status": "waiting",
+             "summary": summary, "created_at": utcnow()}
+        )
+        return int(table.last_pk)
+
+    def help_requests(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """Recorded help requests, newest first."""
+        where, args = ("WHERE user_id = ?", [user_id]) if user_id else ("", [])
+        return list(self.db.query(f"SELECT * FROM {HELP_REQUESTS} {where} ORDER BY id DESC", args))
+
+    def recent_messages(self, user_id: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The last messages of a user's conversation, oldest first."""
+        rows = list(
+            self.db.query(
+                f"SELECT direction, text, intent FROM {TRANSCRIPT} WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+                [user_id, limit],
+            )
+        )
+        return rows[::-1]
+
+    def delete_user(self, user_id: str) -> None:
+        """Delete a person's messages, state and profile; help requests keep only their counts."""
+        with self.db.atomic():
+            self.db.execute(f"DELETE FROM {TRANSCRIPT} WHERE user_id = ?", [user_id])
+            self.db.execute(f"DELETE FROM {STATES} WHERE user_id = ?", [user_id])
+            self.db.execute(f"DELETE FROM {USERS} WHERE user_id = ?", [user_id])
+            self.db.execute(
+                f"UPDATE {HELP_REQUESTS} SET user_id = '', summary = '' WHERE user_id = ?", [user_id]
+            )

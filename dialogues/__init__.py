@@ -1,0 +1,1 @@
+"""Dialogue flows (YAML) and the dialogue manager."""

@@ -1,0 +1,216 @@
+"""Read ``dialogues/flows/*.yml`` and validate the whole set, naming file, flow, step and line.
+
+Checks: YAML syntax, required keys, duplicate flow/step ids, missing text, unknown step in
+``next``/``goto``, unreachable steps, unknown slots, unknown intents, a tutorial without
+``source``/``reviewed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import FlowError
+from dialogues.schema import AUDIENCES, FLOW_KINDS, KNOWN_SLOTS, Button, Flow, Step, Transition
+
+
+def _lines(text: str) -> tuple[int, list[int]]:
+    """Line of the flow mapping and of each item under ``steps``."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return 0, []
+    if not isinstance(root, yaml.MappingNode):
+        return 0, []
+    for key, value in root.value:
+        if key.value == "steps" and isinstance(value, yaml.SequenceNode):
+            return root.start_mark.line + 1, [item.start_mark.line + 1 for item in value.value]
+    return root.start_mark.line + 1, []
+
+
+def _as_str_date(value: Any) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    return str(value or "")
+
+
+def _buttons(raw: Any, where: str, errors: list[str]) -> tuple[Button, ...]:
+    out = []
+    for b in raw or []:
+        if isinstance(b, str):
+            out.append(Button(b))
+        elif isinstance(b, dict) and isinstance(b.get("label"), str):
+            out.append(Button(b["label"], b.get("goto"), b.get("intent"), dict(b.get("set") or {})))
+        else:
+            errors.append(f"{where}: a button must be a text or a mapping with 'label'")
+    return tuple(out)
+
+
+def _transitions(raw: Any, where: str, errors: list[str]) -> tuple[Transition, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return (Transition(raw),)
+    out = []
+    if isinstance(raw, list):
+        for t in raw:
+            if isinstance(t, dict) and isinstance(t.get("goto"), str):
+                out.append(Transition(t["goto"], dict(t.get("if") or t.get("when") or {})))
+            else:
+                errors.append(f"{where}: each 'next' entry needs 'goto' (and optionally 'if')")
+    else:
+        errors.append(f"{where}: 'next' must be a step id or a list of {{if, goto}}")
+    return tuple(out)
+
+
+def read_flow(path: Path, errors: list[str]) -> Flow | None:
+    """Parse one flow file, appending problems to ``errors``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        errors.append(f"{path}:{mark.line + 1 if mark else '?'}: invalid YAML: {getattr(exc, 'problem', exc)}")
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        errors.append(f"{path}: cannot be read ({exc})")
+        return None
+    if not isinstance(doc, dict):
+        errors.append(f"{path}:1: a flow file must be a mapping with 'flow' and 'steps'")
+        return None
+    flow_line, step_lines = _lines(text)
+    fid = doc.get("flow")
+    where = f"{path}:{flow_line}"
+    if not isinstance(fid, str) or not fid:
+        errors.append(f"{where}: missing 'flow' (the flow id)")
+        return None
+    kind = doc.get("kind", "flow")
+    if kind not in FLOW_KINDS:
+        errors.append(f"{where}: flow '{fid}': kind must be one of {', '.join(FLOW_KINDS)}, got {kind!r}")
+    audience = doc.get("audience", "any")
+    if audience not in AUDIENCES:
+        errors.append(f"{where}: flow '{fid}': audience must be one of {', '.join(AUDIENCES)}, got {audience!r}")
+    if not doc.get("title"):
+        errors.append(f"{where}: flow '{fid}': missing 'title'")
+    raw_steps = doc.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        errors.append(f"{where}: flow '{fid}': 'steps' must be a non-empty list")
+        return None
+    steps = []
+    for i, raw in enumerate(raw_steps):
+        line = step_lines[i] if i < len(step_lines) else flow_line
+        swhere = f"{path}:{line}: flow '{fid}' step {i + 1}"
+        if not isinstance(raw, dict):
+            errors.append(f"{swhere}: a step must be a mapping with 'id' and 'text'")
+            continue
+        sid = raw.get("id")
+        if not isinstance(sid, str) or not sid:
+            errors.append(f"{swhere}: missing 'id'")
+            sid = f"step{i + 1}"
+        else:
+            swhere = f"{path}:{line}: flow '{fid}' step '{sid}'"
+        text_ = raw.get("text")
+        if not isinstance(text_, str) or not text_.strip():
+            errors.append(f"{swhere}: missing 'text'")
+            text_ = ""
+        steps.append(
+            Step(
+                id=sid,
+                text=text_.strip(),
+                simpler=str(raw.get("simpler") or "").strip(),
+                buttons=_buttons(raw.get("buttons"), swhere, errors),
+                ask=raw.get("ask"),
+                next=_transitions(raw.get("next"), swhere, errors),
+                when=dict(raw.get("when") or {}),
+                end=bool(raw.get("end", False)),
+                line=line,
+            )
+        )
+    intents = doc.get("intents") or []
+    if isinstance(intents, str):
+        intents = [intents]
+    return Flow(
+        id=fid,
+        kind=kind,
+        title=str(doc.get("title") or ""),
+        steps=tuple(steps),
+        audience=audience,
+        intents=tuple(intents),
+        when=dict(doc.get("when") or {}),
+        intro=str(doc.get("intro") or "").strip(),
+        outro=str(doc.get("outro") or "").strip(),
+        source=str(doc.get("source") or ""),
+        reviewed=_as_str_date(doc.get("reviewed")),
+        path=f"{path}:{flow_line}",
+    )
+
+
+def _check_flow(flow: Flow, known_intents: set[str] | None, errors: list[str]) -> None:
+    where = f"{flow.path}: flow '{flow.id}'"
+    ids = [s.id for s in flow.steps]
+    for sid in {x for x in ids if ids.count(x) > 1}:
+        errors.append(f"{where}: step id '{sid}' is used twice")
+    idset = set(ids)
+    for key in flow.when:
+        if key not in KNOWN_SLOTS:
+            errors.append(f"{where}: unknown slot '{key}' in 'when'. Known slots: {', '.join(KNOWN_SLOTS)}")
+    if known_intents is not None:
+        for intent in flow.intents:
+            if intent not in known_intents:
+                errors.append(f"{where}: unknown intent '{intent}' (not in the NLU training data)")
+    if flow.kind == "tutorial":
+        if not flow.source:
+            errors.append(f"{where}: a tutorial needs 'source' (where its facts come from)")
+        if not flow.reviewed:
+            errors.append(f"{where}: a tutorial needs 'reviewed' (YYYY-MM-DD)")
+    reachable = {flow.steps[0].id}
+    for i, step in enumerate(flow.steps):
+        swhere = f"{flow.path.rsplit(':', 1)[0]}:{step.line}: flow '{flow.id}' step '{step.id}'"
+        for slot in [step.ask] if step.ask else []:
+            if slot not in KNOWN_SLOTS:
+                errors.append(f"{swhere}: unknown slot '{slot}' in 'ask'. Known slots: {', '.join(KNOWN_SLOTS)}")
+        for cond in [step.when] + [t.when for t in step.next] + [b.set for b in step.buttons]:
+            for key in cond:
+                if key not in KNOWN_SLOTS:
+                    errors.append(f"{swhere}: unknown slot '{key}'. Known slots: {', '.join(KNOWN_SLOTS)}")
+        targets = [t.goto for t in step.next] + [b.goto for b in step.buttons if b.goto]
+        for target in targets:
+            if target not in idset:
+                errors.append(f"{swhere}: unknown step '{target}' in next/goto")
+        for b in step.buttons:
+            if b.intent and known_intents is not None and b.intent not in known_intents:
+                errors.append(f"{swhere}: button '{b.label}' names unknown intent '{b.intent}'")
+        if step.id in reachable or i == 0:
+            reachable.update(t for t in targets if t in idset)
+            unconditional = any(not t.when for t in step.next)
+            if not step.next or not unconditional:
+                if not step.end and i + 1 < len(flow.steps):
+                    reachable.add(flow.steps[i + 1].id)
+    for step in flow.steps:
+        if step.id not in reachable:
+            errors.append(
+                f"{flow.path.rsplit(':', 1)[0]}:{step.line}: flow '{flow.id}' step '{step.id}' is unreachable"
+            )
+
+
+def load_flows(directory: Path, known_intents: set[str] | None = None) -> dict[str, Flow]:
+    """Read and validate every flow file; raise one FlowError listing every problem."""
+    errors: list[str] = []
+    flows: dict[str, Flow] = {}
+    if not directory.is_dir():
+        raise FlowError(f"flows directory not found: {directory}")
+    for path in sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml")):
+        flow = read_flow(path, errors)
+        if flow is None:
+            continue
+        if flow.id in flows:
+            errors.append(f"{flow.path}: flow id '{flow.id}' is already used by {flows[flow.id].path}")
+            continue
+        _check_flow(flow, known_intents, errors)
+        flows[flow.id] = flow
+    if errors:
+        raise FlowError(f"{len(errors)} problem(s) in flows:\n  " + "\n  ".join(errors), errors)
+    return flows

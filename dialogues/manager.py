@@ -1,0 +1,757 @@
+"""The dialogue manager: given the saved state and a parse, decide the replies and the new state.
+
+Pure logic, no I/O: knowledge comes from a ``KnowledgeBase`` object and every side effect
+(a help request) is returned as an event for the engine to carry out. The state is a plain
+JSON-able dict so it can live in SQLite and survive restarts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import messages as M
+from bot.models import Reply
+from dialogues.schema import Flow, conditions_hold
+from nlu.result import ParseResult
+
+RESIDENT_INTENTS = {
+    "grocery_order", "choose_grocery_app", "app_install", "account_login", "address_setup", "payment_setup",
+    "order_pickup", "refund_aftersale", "elderly_mode", "scam_prevention", "policy_elderly_services",
+}
+MERCHANT_INTENTS = {
+    "open_shop", "list_product", "short_video", "live_stream", "shop_dashboard", "policy_subsidy", "policy_loan",
+    "policy_tax", "policy_business_license",
+}
+TOOL_NEED_BY_INTENT = {
+    "tool_design": "design", "tool_video": "video", "tool_crm": "crm", "tool_forms": "forms",
+    "tool_copywriting": "copywriting",
+}
+TOOL_NEED_WORDS = (
+    ("live", ("直播",)), ("data", ("数据", "罗盘", "分析", "生意参谋")), ("minishop", ("小店", "开店", "小程序", "店铺")),
+    ("design", ("海报", "图片", "设计", "价签", "菜单")), ("video", ("剪辑", "视频", "剪映")),
+    ("forms", ("表格", "问卷", "接龙", "报名")), ("copywriting", ("文案", "写")), ("crm", ("客户", "会员", "私域")),
+)
+PLATFORM_FAMILY = {
+    "抖店": "抖音", "抖音": "抖音", "快手小店": "快手", "快手": "快手", "微信小店": "微信", "视频号": "微信",
+    "微信": "微信", "企业微信": "微信", "拼多多": "拼多多", "多多买菜": "拼多多", "美团外卖": "美团", "美团": "美团",
+    "淘宝": "淘宝", "小红书": "小红书",
+}
+URGENT_TEXT = {
+    "urgent_scam": M.URGENT_SCAM,
+    "urgent_medical": M.URGENT_MEDICAL,
+    "urgent_self_harm": M.URGENT_SELF_HARM,
+    "urgent_abuse": M.URGENT_ABUSE,
+    "urgent_missing": M.URGENT_MISSING,
+}
+FOLLOWUPS = {"followup_cost", "followup_howto"}
+NAV = {"nav_next", "nav_prev", "nav_repeat", "nav_simpler", "nav_menu", "nav_exit"}
+CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "几": 3}
+CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+
+
+def new_state() -> dict[str, Any]:
+    """The state of someone Linli has not talked to yet."""
+    return {
+        "flow": None, "step": 0, "paused": None, "pending": None, "slots": {}, "topic": None,
+        "tool": None, "tools": [], "fallbacks": 0, "persona_asked": False, "buttons": {}, "last": [], "turns": 0,
+    }
+
+
+def parse_amount(text: str) -> int | None:
+    """Yuan in a money entity: 500块 -> 500, 两三千 -> 2000, 一千五 -> 1500, 几百块 -> 300, 1.5万 -> 15000."""
+    t = text.replace(",", "").replace("，", "")
+    m = re.search(r"(\d+(?:\.\d+)?)\s*(万|千|百|k)?", t, re.I)
+    if m:
+        unit = {"万": 10000, "千": 1000, "百": 100, "k": 1000, "K": 1000}.get(m.group(2) or "", 1)
+        return int(float(m.group(1)) * unit)
+    total, current, last_unit = 0, 0, 1
+    seen = False
+    for ch in t:
+        if ch in CN_DIGITS:
+            if not seen or current == 0:
+                current = CN_DIGITS[ch]
+            seen = True
+        elif ch in CN_UNITS:
+            unit = CN_UNITS[ch]
+            total += (current or 1) * unit
+            current, last_unit, seen = 0, unit, True
+    if not seen:
+        return None
+    if current:
+        total += current * (last_unit // 10 if last_unit >= 10 else 1)
+    return total or None
+
+
+@dataclass
+class Turn:
+    """What one message produced: replies, the new state, and events for the engine."""
+
+    replies: list[Reply]
+    state: dict[str, Any]
+    events: list[dict[str, Any]] = field(default_factory=list)
+    intent: str = ""
+    capability: str = ""
+
+
+class DialogueManager:
+    """Routes each parse to a flow step, a knowledge answer, or a help request."""
+
+    def __init__(self, flows: dict[str, Flow], kb: Any, fallbacks_before_handoff: int = 2) -> None:
+        self.flows = flows
+        self.kb = kb
+        self.fallbacks_before_handoff = fallbacks_before_handoff
+
+    # ---- entry point -----------------------------------------------------------------------
+
+    def advance(self, state: dict[str, Any] | None, parse: ParseResult, text: str) -> Turn:
+        """Handle one message; never raises for odd input."""
+        st = new_state() if state is None else {**new_state(), **state}
+        st["turns"] += 1
+        turn = Turn([], st, intent=parse.intent, capability=parse.capability)
+        buttons = st.get("buttons") or {}
+        st["buttons"] = {}
+        self._take_entities(st, parse)
+        action = self._button_action(buttons, text)
+
+        if parse.capability == "urgent":
+            # Safety first: the hotline comes before anything else, whatever was going on.
+            self._urgent(turn, parse)
+        elif action is not None:
+            self._do_action(turn, action, parse, text)
+        elif not self._pending(turn, parse, text):
+            self._route(turn, parse, text)
+        if turn.replies:
+            st["last"] = [r.text for r in turn.replies]
+        return turn
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _say(self, turn: Turn, text: str, buttons: tuple[Any, ...] = ()) -> None:
+        """Add a reply; buttons are labels or (label, action) pairs remembered for the next turn."""
+        labels = []
+        for b in buttons:
+            label, action = (b, {"text": b}) if isinstance(b, str) else b
+            labels.append(label)
+            turn.state["buttons"][label] = action
+        turn.replies.append(Reply(text, tuple(labels)))
+
+    def _button_action(self, buttons: dict[str, Any], text: str) -> dict[str, Any] | None:
+        t = text.strip()
+        if t in buttons:
+            return buttons[t]
+        if t.isdigit() and buttons:
+            idx = int(t) - 1
+            labels = list(buttons)
+            if 0 <= idx < len(labels):
+                return buttons[labels[idx]]
+        return None
+
+    def _take_entities(self, st: dict[str, Any], parse: ParseResult) -> None:
+        slots = st["slots"]
+        for e in parse.entities:
+            if e.entity in ("platform", "region", "product", "tool"):
+                slots[e.entity] = e.value
+            elif e.entity == "money":
+                amount = parse_amount(e.value)
+                if amount:
+                    slots["budget"] = amount
+        if "persona" not in slots:
+            if parse.intent in RESIDENT_INTENTS:
+                slots["persona"] = "resident"
+            elif parse.intent in MERCHANT_INTENTS or parse.capability in ("marketing", "tool"):
+                slots["persona"] = "merchant"
+
+    def _persona(self, st: dict[str, Any]) -> str:
+        return str(st["slots"].get("persona") or "")
+
+    def _menu(self, turn: Turn, text: str = M.MENU_TEXT) -> None:
+        actions = dict(zip(M.MENU_BUTTONS, (
+            {"intent": "grocery_order"}, {"intent": "mk_strategy"}, {"policy_menu": True},
+            {"intent": "tool_recommend"}, {"intent": "request_human"},
+        )))
+        self._say(turn, text, tuple(actions.items()))
+
+    def _synthetic(self, intent: str, text: str, capability: str = "") -> ParseResult:
+        return ParseResult(text=text, intent=intent, capability=capability or self._capability_of(intent),
+                           confidence=1.0)
+
+    def _capability_of(self, intent: str) -> str:
+        if intent.startswith("urgent_"):
+            return "urgent"
+        if intent.startswith("mk_"):
+            return "marketing"
+        if intent.startswith("policy_"):
+            return "policy"
+        if intent.startswith("tool_") or intent == "followup_cost":
+            return "tool"
+        if intent in ("request_human", "complain_bot"):
+            return "handoff"
+        if intent.startswith("privacy_"):
+            return "privacy"
+        if intent.startswith("nav_") or intent in ("greet", "thank", "goodbye", "affirm", "deny", "bot_identity",
+                                                   "bot_capabilities"):
+            return "smalltalk"
+        return "teach"
+
+    # ---- buttons and pending questions ----------------------------------------------------
+
+    def _do_action(self, turn: Turn, action: dict[str, Any], parse: ParseResult, text: str) -> None:
+        st = turn.state
+        if "slots" in action:
+            st["slots"].update(action["slots"])
+        if action.get("more"):
+            self._marketing(turn, self._synthetic(action["intent"], text), more=True)
+        elif "need" in action:
+            self._tool(turn, self._synthetic("tool_recommend", text), need=action["need"])
+        elif "tool_howto" in action:
+            st["tool"] = action["tool_howto"]
+            self._context_followup(turn, self._synthetic("followup_howto", text), text)
+        elif "goto" in action and st.get("flow") in self.flows:
+            flow = self.flows[st["flow"]]
+            st["step"] = max(0, flow.step_index(action["goto"]))
+            self._show_step(turn, flow)
+        elif "nav" in action:
+            self._route(turn, self._synthetic(action["nav"], text), text)
+        elif "intent" in action:
+            turn.intent, turn.capability = action["intent"], self._capability_of(action["intent"])
+            st["pending"] = None
+            self._route(turn, self._synthetic(action["intent"], text), text)
+        elif "flow" in action:
+            st["pending"] = None
+            self._start_flow(turn, self.flows[action["flow"]])
+        elif "entry" in action:
+            st["pending"] = None
+            self._answer_entry(turn, action["entry"], text)
+        elif "policy_menu" in action:
+            self._policy_menu(turn)
+        elif "persona" in action:
+            st["slots"]["persona"] = action["persona"]
+            st["pending"] = None
+            self._say(turn, M.PERSONA_SET)
+        elif "answer" in action:
+            intent = "affirm" if action["answer"] == "yes" else "deny"
+            if not self._pending(turn, self._synthetic(intent, text), text):
+                self._route(turn, self._synthetic(intent, text), text)
+        else:
+            # A plain label: understand it like typed text.
+            if not self._pending(turn, parse, text):
+                self._route(turn, parse, text)
+
+    def _pending(self, turn: Turn, parse: ParseResult, text: str) -> bool:
+        """Answer a question the bot asked last turn; False when the message is about something else."""
+        st = turn.state
+        pending = st.get("pending")
+        if not pending:
+            return False
+        kind = pending.get("type")
+        yes = parse.intent in ("affirm", "nav_next") or text.strip() in ("继续", "好", "好的", "要", "是")
+        no = parse.intent in ("deny", "nav_exit")
+        st["pending"] = None
+        if kind == "resume":
+            if yes:
+                paused = st.get("paused") or {}
+                st["paused"] = None
+                flow = self.flows.get(paused.get("flow", ""))
+                if flow is None:
+                    self._say(turn, M.NOTHING_TO_RESUME)
+                else:
+                    st["flow"], st["step"] = flow.id, int(paused.get("step", 0))
+                    self._show_step(turn, flow)
+                return True
+            if no:
+                st["paused"] = None
+                self._say(turn, M.OK_REPLY)
+                return True
+            return False
+        if kind == "choose_platform":
+            intent = pending.get("intent", "grocery_order")
+            if parse.entity_values("platform"):
+                self._teach(turn, self._synthetic(intent, text))
+                return True
+            if no or text.strip() == M.PLATFORM_OTHER:
+                st["slots"].pop("platform", None)
+                self._teach(turn, self._synthetic(intent, text), generic=True)
+                return True
+            return False
+        if kind == "handoff_offer":
+            if yes:
+                self._request_help(turn, "fallbacks", text)
+                return True
+            if no:
+                st["fallbacks"] = 0
+                self._say(turn, M.HELP_DECLINED)
+                return True
+            return False
+        if kind == "confirm_delete":
+            if yes:
+                turn.events.append({"type": "delete_user_data"})
+                st.clear()
+                st.update(new_state())
+                self._say(turn, M.PRIVACY_DELETED)
+            else:
+                self._say(turn, M.PRIVACY_KEPT)
+            return True
+        return False
+
+    # ---- routing ---------------------------------------------------------------------------
+
+    def _route(self, turn: Turn, parse: ParseResult, text: str) -> None:
+        st = turn.state
+        intent, cap = parse.intent, parse.capability
+        in_flow = st.get("flow") in self.flows
+        if in_flow and (intent in NAV or intent == "affirm"):
+            self._navigate(turn, intent)
+            return
+        if intent in NAV or (intent in ("affirm",) and st.get("paused")):
+            self._navigate_outside(turn, intent, text)
+            return
+        if parse.is_fallback:
+            if self._context_followup(turn, parse, text):
+                return
+            self._fallback(turn, parse, text)
+            return
+        st["fallbacks"] = 0
+        if intent in FOLLOWUPS or self._looks_like_followup(st, parse, text):
+            if self._context_followup(turn, parse, text):
+                return
+        was_in = st.get("flow")
+        was_step = st.get("step", 0)
+        handler = {
+            "teach": self._teach, "marketing": self._marketing, "policy": self._policy, "tool": self._tool,
+            "handoff": self._handoff, "privacy": self._privacy, "smalltalk": self._smalltalk,
+        }.get(cap, self._out_of_scope)
+        handler(turn, parse)
+        if was_in in self.flows and st.get("flow") == was_in and handler is not self._smalltalk:
+            # A new question in the middle of a tutorial: answered; offer to go back.
+            st["paused"] = {"flow": was_in, "step": was_step}
+            st["flow"] = None
+        if st.get("paused") and st.get("flow") is None and st.get("pending") is None and cap not in ("handoff",):
+            self._offer_resume(turn)
+        self._maybe_ask_persona(turn, cap)
+
+    def _looks_like_followup(self, st: dict[str, Any], parse: ParseResult, text: str) -> bool:
+        """"那抖音呢" / "预算只有500呢": a short message that only changes a slot of the last topic."""
+        short = len(re.sub(r"\W", "", text)) <= 12
+        has_slot = any(e.entity in ("platform", "money") for e in parse.entities)
+        return bool(st.get("topic")) and short and has_slot and parse.capability not in ("urgent", "handoff")
+
+    def _context_followup(self, turn: Turn, parse: ParseResult, text: str) -> bool:
+        st = turn.state
+        intent = parse.intent
+        tool_name = parse.entity_values("tool")
+        if intent == "followup_cost" or (tool_name and re.search(r"钱|收费|免费|贵", text)):
+            tool = self._tool_by_name(tool_name[0]) if tool_name else self.kb.get(st.get("tool") or "")
+            if tool:
+                st["tool"] = tool["id"]
+                self._say(turn, M.TOOL_COST.format(name=tool["name"], free=tool["free"]), M.TOOL_BUTTONS)
+            else:
+                self._say(turn, M.WHICH_ONE)
+            return True
+        if intent == "followup_howto":
+            tool = self._tool_by_name(tool_name[0]) if tool_name else self.kb.get(st.get("tool") or "")
+            if tool:
+                steps = "\n".join(f"{i}. {s}" for i, s in enumerate(tool.get("howto") or [], 1))
+                self._say(turn, M.TOOL_HOWTO.format(name=tool["name"]) + "\n" + steps, M.TOOL_BUTTONS)
+                return True
+            topic = st.get("topic") or {}
+            if topic.get("intent") and not parse.entity_values("platform"):
+                self._say(turn, M.HOWTO_WHAT)
+                self._menu(turn)
+                return True
+        topic = st.get("topic") or {}
+        if topic.get("intent") and any(e.entity in ("platform", "money") for e in parse.entities):
+            # Same topic, new platform or budget: answer the last topic again with the new slots.
+            self._route_topic(turn, topic["intent"], text)
+            return True
+        return False
+
+    def _route_topic(self, turn: Turn, intent: str, text: str) -> None:
+        cap = self._capability_of(intent)
+        turn.intent, turn.capability = intent, cap
+        parse = self._synthetic(intent, text, cap)
+        {"marketing": self._marketing, "policy": self._policy, "tool": self._tool}.get(cap, self._teach)(turn, parse)
+
+    # ---- tutorials -------------------------------------------------------------------------
+
+    def _teach(self, turn: Turn, parse: ParseResult, generic: bool = False) -> None:
+        st = turn.state
+        slots = st["slots"]
+        candidates = [f for f in self.flows.values() if parse.intent in f.intents]
+        if not candidates:
+            self._answer_from_search(turn, parse.text or parse.intent, parse)
+            return
+        specific = [f for f in candidates if f.when]
+        general = [f for f in candidates if not f.when]
+        chosen = None if generic else next((f for f in specific if f.matches(slots)), None)
+        if chosen is None and general and (generic or not specific):
+            chosen = general[0]
+        if chosen is None and specific and not generic:
+            # Several tutorials differ by platform and we don't know which app: ask once.
+            options = []
+            for f in specific[:6]:
+                value = f.when.get("platform")
+                value = value[0] if isinstance(value, list) and value else value
+                if isinstance(value, str):
+                    options.append((value, {"intent": parse.intent, "slots": {"platform": value}}))
+            options.append((M.PLATFORM_OTHER, {"text": M.PLATFORM_OTHER}))
+            st["pending"] = {"type": "choose_platform", "intent": parse.intent}
+            self._say(turn, M.ASK_PLATFORM, tuple(options))
+            return
+        if chosen is None:
+            chosen = candidates[0]
+        self._start_flow(turn, chosen)
+
+    def _start_flow(self, turn: Turn, flow: Flow) -> None:
+        st = turn.state
+        if st.get("flow") and st["flow"] != flow.id and st["flow"] in self.flows:
+            st["paused"] = {"flow": st["flow"], "step": st.get("step", 0)}
+        st["flow"], st["step"] = flow.id, 0
+        st["topic"] = {"intent": flow.intents[0] if flow.intents else "", "flow": flow.id}
+        if flow.intro:
+            self._say(turn, flow.intro)
+        self._show_step(turn, flow)
+
+    def _step_buttons(self, st: dict[str, Any], flow: Flow, index: int) -> tuple[Any, ...]:
+        step = flow.steps[index]
+        custom = tuple((b.label, {"goto": b.goto, "slots": b.set} if b.goto else {"text": b.label}) for b in step.buttons)
+        base = M.STEP_BUTTONS_MERCHANT if self._persona(st) == "merchant" or flow.audience == "merchant" else (
+            M.STEP_BUTTONS_RESIDENT
+        )
+        nav = {"下一步": "nav_next", "上一步": "nav_prev", "再说一遍": "nav_repeat", "没看懂": "nav_simpler",
+               "菜单": "nav_menu"}
+        base_actions = tuple((b, {"nav": nav[b]} if b in nav else {"intent": "request_human"}) for b in base)
+        return custom + base_actions if custom else base_actions
+
+    def _show_step(self, turn: Turn, flow: Flow, simpler: bool = False) -> None:
+        st = turn.state
+        index = max(0, min(int(st.get("step", 0)), len(flow.steps) - 1))
+        # Skip steps whose conditions do not hold for this person.
+        while index < len(flow.steps) - 1 and not conditions_hold(flow.steps[index].when, st["slots"]):
+            index += 1
+        st["step"] = index
+        step = flow.steps[index]
+        body = step.simpler if simpler and step.simpler else step.text
+        body = re.sub(r"^第\s*\d+\s*步\s*[：:，,]?\s*", "", body)
+        text = M.STEP_PREFIX.format(n=index + 1, total=len(flow.steps), text=body)
+        self._say(turn, text, self._step_buttons(st, flow, index))
+
+    def _navigate(self, turn: Turn, intent: str) -> None:
+        st = turn.state
+        flow = self.flows[st["flow"]]
+        index = int(st.get("step", 0))
+        if intent in ("nav_next", "affirm"):
+            step = flow.steps[index]
+            target = next((t.goto for t in step.next if conditions_hold(t.when, st["slots"])), None)
+            if target is not None:
+                st["step"] = flow.step_index(target)
+            elif step.end or index + 1 >= len(flow.steps):
+                self._finish_flow(turn, flow)
+                return
+            else:
+                st["step"] = index + 1
+            self._show_step(turn, flow)
+        elif intent == "nav_prev":
+            if index == 0:
+                self._say(turn, M.FIRST_STEP_ALREADY)
+            st["step"] = max(0, index - 1)
+            self._show_step(turn, flow)
+        elif intent == "nav_repeat":
+            self._show_step(turn, flow)
+        elif intent == "nav_simpler":
+            if flow.steps[index].simpler:
+                self._show_step(turn, flow, simpler=True)
+            else:
+                self._say(turn, M.NO_SIMPLER, (("再说一遍", {"nav": "nav_repeat"}), ("找社工", {"intent": "request_human"})))
+        elif intent == "nav_menu":
+            st["paused"] = {"flow": flow.id, "step": index}
+            st["flow"] = None
+            self._menu(turn)
+        elif intent == "nav_exit":
+            st["flow"], st["paused"] = None, None
+            self._say(turn, M.TUTORIAL_EXITED)
+
+    def _finish_flow(self, turn: Turn, flow: Flow) -> None:
+        st = turn.state
+        st["flow"], st["step"] = None, 0
+        buttons = (("再学一遍", {"flow": flow.id}), ("菜单", {"nav": "nav_menu"}), ("找社工", {"intent": "request_human"}))
+        self._say(turn, flow.outro or M.THANKS_REPLY, buttons)
+        turn.events.append({"type": "flow_finished", "flow": flow.id})
+
+    def _navigate_outside(self, turn: Turn, intent: str, text: str) -> None:
+        st = turn.state
+        if intent in ("nav_next", "affirm") and st.get("paused"):
+            st["pending"] = {"type": "resume"}
+            self._pending(turn, self._synthetic("affirm", text), text)
+        elif intent == "nav_repeat" and st.get("last"):
+            for t in st["last"]:
+                self._say(turn, t)
+        elif intent == "nav_simpler":
+            self._say(turn, M.NO_SIMPLER, (("菜单", {"nav": "nav_menu"}), ("找社工", {"intent": "request_human"})))
+        elif intent == "nav_exit":
+            st["paused"] = None
+            self._say(turn, M.DENY_REPLY)
+        else:
+            self._menu(turn)
+
+    def _offer_resume(self, turn: Turn) -> None:
+        st = turn.state
+        paused = st["paused"]
+        flow = self.flows.get(paused["flow"])
+        if flow is None:
+            st["paused"] = None
+            return
+        st["pending"] = {"type": "resume"}
+        self._say(turn, M.RESUME_OFFER.format(title=flow.title, n=int(paused["step"]) + 1),
+                  (("继续", {"answer": "yes"}), ("不用了", {"answer": "no"})))
+
+    # ---- knowledge answers -----------------------------------------------------------------
+
+    def _marketing(self, turn: Turn, parse: ParseResult, more: bool = False) -> None:
+        st = turn.state
+        entries = self.kb.by_intent(parse.intent, "marketing")
+        if not entries:
+            self._answer_from_search(turn, parse.text or parse.intent, parse)
+            return
+        entry = entries[0]
+        slots = st["slots"]
+        family = PLATFORM_FAMILY.get(str(slots.get("platform") or ""), slots.get("platform"))
+        budget = slots.get("budget")
+        tips = []
+        for tip in entry.get("tips") or []:
+            tip = tip if isinstance(tip, dict) else {"text": str(tip)}
+            platforms = [PLATFORM_FAMILY.get(p, p) for p in tip.get("platforms") or []]
+            if platforms and family not in platforms:
+                continue
+            if budget is not None and (
+                (tip.get("budget_max") is not None and budget > tip["budget_max"])
+                or (tip.get("budget_min") is not None and budget < tip["budget_min"])
+            ):
+                continue
+            tips.append((bool(platforms), tip["text"]))
+        tips.sort(key=lambda t: not t[0])  # tips for their platform first
+        shown = tips[3:] if more else tips[:3]
+        if more and not shown:
+            self._say(turn, M.NO_MORE_TIPS, (("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})))
+            return
+        lines = [f"【{entry['title']}】"]
+        context = "、".join(x for x in (family or "", f"预算{budget}元" if budget else "") if x)
+        if context:
+            lines[0] += f"（{context}）"
+        lines += [f"{i}. {t}" for i, (_, t) in enumerate(shown, 1)]
+        self._say(turn, "\n".join(lines))
+        extra = []
+        if entry.get("mutual_aid") and not more:
+            extra.append(M.MUTUAL_AID.format(text=entry["mutual_aid"]))
+        if entry.get("social_worker") and not more:
+            extra.append(M.SOCIAL_WORKER_HELP.format(text=entry["social_worker"]))
+        buttons: list[Any] = [(f.title[:14], {"flow": f.id}) for f in self.flows.values() if parse.intent in f.intents]
+        if not more and len(tips) > 3:
+            buttons.append((M.MORE_TIPS, {"intent": parse.intent, "more": True}))
+        buttons += [("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})]
+        self._say(turn, "\n".join(extra) or M.MENU_TEXT, tuple(buttons))
+        st["topic"] = {"intent": parse.intent}
+
+    def _policy(self, turn: Turn, parse: ParseResult) -> None:
+        st = turn.state
+        entries = self.kb.by_intent(parse.intent, "policy")
+        if not entries:
+            self._answer_from_search(turn, parse.text or parse.intent, parse)
+            return
+        entry = entries[0]
+        if len(entries) > 1 and parse.text:
+            ids = {e["id"] for e in entries}
+            hit = next((h for h in self.kb.search(parse.text, limit=10, kinds=("policy",)) if h.id in ids), None)
+            if hit:
+                entry = self.kb.get(hit.id)
+        self._say_policy(turn, entry)
+        others = [e for e in entries if e["id"] != entry["id"]][:2]
+        buttons: list[Any] = [(e["title"][:14], {"entry": e["id"]}) for e in others]
+        buttons += [("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})]
+        self._say(turn, M.POLICY_ELIGIBILITY, tuple(buttons))
+        st["topic"] = {"intent": parse.intent, "entry": entry["id"]}
+
+    def _say_policy(self, turn: Turn, entry: dict[str, Any]) -> None:
+        resident = self._persona(turn.state) == "resident"
+        head = f"【{entry['title']}】"
+        meta = "，".join(str(entry[k]) for k in ("issuer", "date") if entry.get(k))
+        if meta:
+            head += f"（{meta}）"
+        lines = [head, str(entry.get("summary", "")).strip()]
+        points = entry.get("points") or []
+        if points and not resident:
+            lines += [f"・{p}" for p in points[:4]]
+        self._say(turn, "\n".join(x for x in lines if x))
+        tail = [M.POLICY_HOW.format(text=str(entry["how"]).strip()), M.POLICY_CAVEAT.format(text=str(entry["caveat"]).strip())]
+        tail.append(M.SOURCE_LINE.format(source=entry["source"], reviewed=entry["reviewed"]))
+        self._say(turn, "\n".join(tail))
+
+    def _policy_menu(self, turn: Turn) -> None:
+        self._say(turn, M.POLICY_MENU, tuple((label, {"intent": intent}) for label, intent in M.POLICY_TOPICS))
+
+    def _tool(self, turn: Turn, parse: ParseResult, need: str | None = None) -> None:
+        st = turn.state
+        if parse.intent == "followup_cost":
+            if not self._context_followup(turn, parse, parse.text):
+                self._say(turn, M.WHICH_ONE)
+            return
+        need = need or TOOL_NEED_BY_INTENT.get(parse.intent)
+        if need is None and parse.intent != "tool_recommend":
+            need = st["slots"].get("need")
+        if need is None:
+            need = next((n for n, words in TOOL_NEED_WORDS if any(w in (parse.text or "") for w in words)), None)
+        if need is None:
+            self._say(turn, M.TOOL_NEED_ASK, tuple((label, {"need": n}) for label, n in M.TOOL_NEEDS))
+            return
+        st["slots"]["need"] = need
+        tools = [t for t in self.kb.by_kind("tool") if t.get("need") == need][:3]
+        if not tools:
+            self._answer_from_search(turn, parse.text or need, parse)
+            return
+        lines = [M.TOOL_INTRO.format(need=M.TOOL_NEED_LABELS.get(need, need))]
+        for i, t in enumerate(tools, 1):
+            lines.append(M.TOOL_LINE.format(n=i, name=t["name"], reason=t["reason"], difficulty=t.get("difficulty", "")))
+        lines.append(f"收费：{tools[0]['free']}")
+        lines.append(M.TOOL_FOLLOWUP)
+        buttons: list[Any] = [("怎么用", {"intent": "followup_howto"}), ("收费吗", {"intent": "followup_cost"})]
+        buttons += [(f"{t['name']}怎么用"[:14], {"tool_howto": t["id"]}) for t in tools[1:]]
+        buttons.append(("菜单", {"nav": "nav_menu"}))
+        self._say(turn, "\n".join(lines), tuple(buttons))
+        st["tool"], st["tools"] = tools[0]["id"], [t["id"] for t in tools]
+        st["topic"] = {"intent": parse.intent}
+
+    def _tool_by_name(self, name: str) -> dict[str, Any] | None:
+        for t in self.kb.by_kind("tool"):
+            if name and (name in t["name"] or t["name"] in name):
+                return t
+        return None
+
+    def _answer_entry(self, turn: Turn, entry_id: str, text: str) -> None:
+        entry = self.kb.get(entry_id)
+        if entry is None:
+            self._fallback(turn, self._synthetic("nlu_fallback", text, "out_of_scope"), text)
+            return
+        kind = entry["kind"]
+        if kind == "tutorial" and entry_id in self.flows:
+            self._start_flow(turn, self.flows[entry_id])
+        elif kind == "policy":
+            self._say_policy(turn, entry)
+            self._say(turn, M.POLICY_ELIGIBILITY, (("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})))
+        elif kind == "marketing" and entry["intents"]:
+            self._marketing(turn, self._synthetic(entry["intents"][0], text))
+        elif kind == "tool":
+            turn.state["tool"] = entry_id
+            lines = [f"{entry['name']}：{entry['reason']}", f"收费：{entry['free']}"]
+            self._say(turn, "\n".join(lines), M.TOOL_BUTTONS)
+        elif kind == "hotline":
+            self._say(turn, f"{entry['number']}：{entry['use']}\n{entry.get('notes', '')}".strip())
+        elif kind == "platform":
+            self._say_platform(turn, entry)
+
+    def _say_platform(self, turn: Turn, entry: dict[str, Any]) -> None:
+        text = M.PLATFORM_NOTES.format(name=entry["name"], summary=str(entry["summary"]).strip())
+        alts = entry.get("alternatives") or []
+        if alts:
+            text += "\n" + M.ALTERNATIVES.format(names="、".join(map(str, alts)))
+        buttons: list[Any] = []
+        if entry.get("tutorial") in self.flows:
+            buttons.append((f"教我用{entry['name']}"[:14], {"flow": entry["tutorial"]}))
+        buttons.append(("菜单", {"nav": "nav_menu"}))
+        self._say(turn, text, tuple(buttons))
+
+    def _answer_from_search(self, turn: Turn, question: str, parse: ParseResult) -> None:
+        """No flow or entry for this intent: answer with the best knowledge matches, if any."""
+        if parse.intent == "choose_grocery_app":
+            platforms = self.kb.by_intent("choose_grocery_app", "platform")
+            named = parse.entity_values("platform")
+            match = next((p for p in platforms if p["name"] in named or any(n in p["name"] for n in named)), None)
+            if match:
+                self._say_platform(turn, match)
+                return
+            operating = [p for p in platforms if p.get("state") == "operating"]
+            if operating:
+                lines = ["现在还能用的买菜软件有（以您所在城市能不能下单为准）："]
+                lines += [f"・{p['name']}" for p in operating]
+                self._say(turn, "\n".join(lines), tuple(
+                    (p["name"][:14], {"entry": p["id"]}) for p in operating[:6]))
+                return
+        hits = self.kb.search(question, limit=3)
+        if hits:
+            self._say(turn, M.DID_YOU_MEAN, tuple((h.title[:16], {"entry": h.id}) for h in hits)
+                      + (("找社工", {"intent": "request_human"}),))
+        else:
+            self._say(turn, M.NO_TUTORIAL, (("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})))
+
+    # ---- people ----------------------------------------------------------------------------
+
+    def _urgent(self, turn: Turn, parse: ParseResult) -> None:
+        st = turn.state
+        if st.get("flow"):
+            st["paused"] = {"flow": st["flow"], "step": st.get("step", 0)}
+            st["flow"] = None
+        st["pending"] = None
+        self._say(turn, URGENT_TEXT.get(parse.intent, M.URGENT_SCAM))
+        turn.events.append({"type": "help_request", "priority": "urgent", "reason": parse.intent})
+        self._say(turn, M.URGENT_HELP)
+
+    def _request_help(self, turn: Turn, reason: str, text: str) -> None:
+        turn.state["fallbacks"] = 0
+        turn.events.append({"type": "help_request", "priority": "normal", "reason": reason})
+        self._say(turn, M.HELP_RECORDED)
+
+    def _handoff(self, turn: Turn, parse: ParseResult) -> None:
+        if parse.intent == "complain_bot":
+            turn.state["pending"] = {"type": "handoff_offer"}
+            self._say(turn, M.COMPLAINT_REPLY, (("找社工", {"answer": "yes"}), ("不用了", {"answer": "no"})))
+            return
+        self._request_help(turn, "asked", parse.text)
+
+    def _fallback(self, turn: Turn, parse: ParseResult, text: str) -> None:
+        st = turn.state
+        st["fallbacks"] = int(st.get("fallbacks", 0)) + 1
+        if st["fallbacks"] >= self.fallbacks_before_handoff:
+            st["pending"] = {"type": "handoff_offer"}
+            self._say(turn, M.OFFER_HUMAN, (("找社工", {"answer": "yes"}), ("不用了", {"answer": "no"})))
+            return
+        hits = self.kb.search(text, limit=3) if text.strip() else []
+        if hits:
+            self._say(turn, M.DID_YOU_MEAN, tuple((h.title[:16], {"entry": h.id}) for h in hits)
+                      + (("都不是", {"nav": "nav_menu"}),))
+        else:
+            self._say(turn, M.NOT_UNDERSTOOD)
+            self._menu(turn)
+
+    def _privacy(self, turn: Turn, parse: ParseResult) -> None:
+        if parse.intent == "privacy_delete":
+            turn.state["pending"] = {"type": "confirm_delete"}
+            self._say(turn, M.PRIVACY_CONFIRM, (("确定删除", {"answer": "yes"}), ("不删了", {"answer": "no"})))
+        else:
+            self._say(turn, M.PRIVACY_VIEW)
+
+    def _smalltalk(self, turn: Turn, parse: ParseResult) -> None:
+        intent = parse.intent
+        if intent == "greet":
+            self._menu(turn, M.WELCOME)
+        elif intent == "bot_capabilities":
+            self._menu(turn, M.CAPABILITIES)
+        elif intent == "bot_identity":
+            self._say(turn, M.IDENTITY)
+        elif intent == "thank":
+            self._say(turn, M.THANKS_REPLY)
+        elif intent == "goodbye":
+            self._say(turn, M.BYE_REPLY)
+        elif intent == "deny":
+            self._say(turn, M.DENY_REPLY)
+        else:
+            self._say(turn, M.OK_REPLY)
+
+    def _out_of_scope(self, turn: Turn, parse: ParseResult) -> None:
+        self._menu(turn, M.OUT_OF_SCOPE)
+
+    def _maybe_ask_persona(self, turn: Turn, capability: str) -> None:
+        st = turn.state
+        if st["slots"].get("persona") or st.get("persona_asked") or capability != "policy" or st.get("pending"):
+            return
+        st["persona_asked"] = True
+        self._say(turn, M.PERSONA_ASK, tuple((label, {"persona": p}) for label, p in M.PERSONA_BUTTONS))

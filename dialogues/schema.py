@@ -1,0 +1,85 @@
+"""Flow and Step: the declarative dialogue flows read from ``dialogues/flows/*.yml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+KNOWN_SLOTS = ("platform", "persona", "budget", "region", "product", "tool", "need")
+FLOW_KINDS = ("tutorial", "flow")
+AUDIENCES = ("resident", "merchant", "social_worker", "any")
+PERSONAS = ("resident", "merchant", "social_worker")
+
+
+@dataclass(frozen=True)
+class Button:
+    """A quick reply: its label, and what tapping it does (go to a step, set slots, start an intent)."""
+
+    label: str
+    goto: str | None = None
+    intent: str | None = None
+    set: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """``next:`` entry: go to ``goto`` when every slot in ``when`` has the given value."""
+
+    goto: str
+    when: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One message of a flow, optionally asking for a slot and branching on it."""
+
+    id: str
+    text: str
+    simpler: str = ""
+    buttons: tuple[Button, ...] = ()
+    ask: str | None = None  # slot filled by the user's answer (entity or button)
+    next: tuple[Transition, ...] = ()  # empty: the following step in the file
+    when: dict[str, Any] = field(default_factory=dict)  # skip the step unless these hold
+    end: bool = False
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A dialogue flow: a tutorial walked step by step, or a small branching flow."""
+
+    id: str
+    kind: str
+    title: str
+    steps: tuple[Step, ...]
+    audience: str = "any"
+    intents: tuple[str, ...] = ()
+    when: dict[str, Any] = field(default_factory=dict)
+    intro: str = ""
+    outro: str = ""
+    source: str = ""
+    reviewed: str = ""
+    path: str = ""
+
+    def step_index(self, step_id: str) -> int:
+        """Position of a step by id (-1 if absent)."""
+        for i, s in enumerate(self.steps):
+            if s.id == step_id:
+                return i
+        return -1
+
+    def matches(self, slots: dict[str, Any]) -> bool:
+        """True when every condition in ``when`` holds for these slots."""
+        return conditions_hold(self.when, slots)
+
+
+def conditions_hold(when: dict[str, Any], slots: dict[str, Any]) -> bool:
+    """Each key must equal the slot's value (a list means any of them)."""
+    for key, expected in when.items():
+        value = slots.get(key)
+        if isinstance(expected, list):
+            if value not in expected:
+                return False
+        elif value != expected:
+            return False
+    return True

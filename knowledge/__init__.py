@@ -1,0 +1,1 @@
+"""Knowledge content and its searchable SQLite tables."""
