@@ -142,6 +142,7 @@ def read_flow(path: Path, errors: list[str]) -> Flow | None:
         when=dict(doc.get("when") or {}),
         intro=str(doc.get("intro") or "").strip(),
         outro=str(doc.get("outro") or "").strip(),
+        entry={str(k): str(v) for k, v in (doc.get("entry") or {}).items()},
         source=str(doc.get("source") or ""),
         reviewed=_as_str_date(doc.get("reviewed")),
         path=f"{path}:{flow_line}",
@@ -161,12 +162,17 @@ def _check_flow(flow: Flow, known_intents: set[str] | None, errors: list[str]) -
         for intent in flow.intents:
             if intent not in known_intents:
                 errors.append(f"{where}: unknown intent '{intent}' (not in the NLU training data)")
+    for intent, target in flow.entry.items():
+        if intent not in flow.intents:
+            errors.append(f"{where}: 'entry' names intent '{intent}' that is not in the flow's intents")
+        if target not in idset:
+            errors.append(f"{where}: 'entry' for '{intent}' names unknown step '{target}'")
     if flow.kind == "tutorial":
         if not flow.source:
             errors.append(f"{where}: a tutorial needs 'source' (where its facts come from)")
         if not flow.reviewed:
             errors.append(f"{where}: a tutorial needs 'reviewed' (YYYY-MM-DD)")
-    reachable = {flow.steps[0].id}
+    reachable = {flow.steps[0].id} | {t for t in flow.entry.values() if t in idset}
     for i, step in enumerate(flow.steps):
         swhere = f"{flow.path.rsplit(':', 1)[0]}:{step.line}: flow '{flow.id}' step '{step.id}'"
         for slot in [step.ask] if step.ask else []:

@@ -201,6 +201,8 @@ class DialogueManager:
         st = turn.state
         if "slots" in action:
             st["slots"].update(action["slots"])
+        if "intent" in action:
+            turn.intent, turn.capability = action["intent"], self._capability_of(action["intent"])
         if action.get("more"):
             self._marketing(turn, self._synthetic(action["intent"], text), more=True)
         elif "need" in action:
@@ -312,7 +314,8 @@ class DialogueManager:
                 return
             self._fallback(turn, parse, text)
             return
-        st["fallbacks"] = 0
+        if cap != "out_of_scope":
+            st["fallbacks"] = 0
         if intent in FOLLOWUPS or self._looks_like_followup(st, parse, text):
             if self._context_followup(turn, parse, text):
                 return
@@ -401,15 +404,16 @@ class DialogueManager:
             return
         if chosen is None:
             chosen = candidates[0]
-        self._start_flow(turn, chosen)
+        self._start_flow(turn, chosen, parse.intent)
 
-    def _start_flow(self, turn: Turn, flow: Flow) -> None:
+    def _start_flow(self, turn: Turn, flow: Flow, intent: str = "") -> None:
         st = turn.state
         if st.get("flow") and st["flow"] != flow.id and st["flow"] in self.flows:
             st["paused"] = {"flow": st["flow"], "step": st.get("step", 0)}
-        st["flow"], st["step"] = flow.id, 0
-        st["topic"] = {"intent": flow.intents[0] if flow.intents else "", "flow": flow.id}
-        if flow.intro:
+        start = max(0, flow.step_index(flow.entry[intent])) if intent in flow.entry else 0
+        st["flow"], st["step"] = flow.id, start
+        st["topic"] = {"intent": intent or (flow.intents[0] if flow.intents else ""), "flow": flow.id}
+        if flow.intro and start == 0:
             self._say(turn, flow.intro)
         self._show_step(turn, flow)
 
@@ -540,7 +544,8 @@ class DialogueManager:
         if context:
             lines[0] += f"（{context}）"
         lines += [f"{i}. {t}" for i, (_, t) in enumerate(shown, 1)]
-        self._say(turn, "\n".join(lines))
+        if family and not any(specific for specific, _ in tips):
+            lines.append(M.SAME_ON_PLATFORM.format(platform=family))
         extra = []
         if entry.get("mutual_aid") and not more:
             extra.append(M.MUTUAL_AID.format(text=entry["mutual_aid"]))
@@ -550,7 +555,11 @@ class DialogueManager:
         if not more and len(tips) > 3:
             buttons.append((M.MORE_TIPS, {"intent": parse.intent, "more": True}))
         buttons += [("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})]
-        self._say(turn, "\n".join(extra) or M.MENU_TEXT, tuple(buttons))
+        if extra:
+            self._say(turn, "\n".join(lines))
+            self._say(turn, "\n".join(extra), tuple(buttons))
+        else:
+            self._say(turn, "\n".join(lines), tuple(buttons))
         st["topic"] = {"intent": parse.intent}
 
     def _policy(self, turn: Turn, parse: ParseResult) -> None:
@@ -747,6 +756,13 @@ class DialogueManager:
             self._say(turn, M.OK_REPLY)
 
     def _out_of_scope(self, turn: Turn, parse: ParseResult) -> None:
+        st = turn.state
+        st["fallbacks"] = int(st.get("fallbacks", 0)) + 1
+        if st["fallbacks"] >= self.fallbacks_before_handoff:
+            st["pending"] = {"type": "handoff_offer"}
+            self._say(turn, M.OUT_OF_SCOPE)
+            self._say(turn, M.OFFER_HUMAN, (("找社工", {"answer": "yes"}), ("不用了", {"answer": "no"})))
+            return
         self._menu(turn, M.OUT_OF_SCOPE)
 
     def _maybe_ask_persona(self, turn: Turn, capability: str) -> None:

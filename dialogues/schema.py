@@ -57,6 +57,7 @@ class Flow:
     when: dict[str, Any] = field(default_factory=dict)
     intro: str = ""
     outro: str = ""
+    entry: dict[str, str] = field(default_factory=dict)  # intent -> the step to start at
     source: str = ""
     reviewed: str = ""
     path: str = ""
