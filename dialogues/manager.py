@@ -303,6 +303,8 @@ class DialogueManager:
         st = turn.state
         intent, cap = parse.intent, parse.capability
         in_flow = st.get("flow") in self.flows
+        if in_flow and self._answer_ask(turn, parse, text):
+            return
         if in_flow and (intent in NAV or intent == "affirm"):
             self._navigate(turn, intent)
             return
@@ -419,7 +421,12 @@ class DialogueManager:
 
     def _step_buttons(self, st: dict[str, Any], flow: Flow, index: int) -> tuple[Any, ...]:
         step = flow.steps[index]
-        custom = tuple((b.label, {"goto": b.goto, "slots": b.set} if b.goto else {"text": b.label}) for b in step.buttons)
+        custom = tuple(
+            (b.label, {"goto": b.goto, "slots": b.set} if b.goto else
+             {"slots": b.set, "nav": "nav_next"} if b.set else
+             {"intent": b.intent} if b.intent else {"text": b.label})
+            for b in step.buttons
+        )
         base = M.STEP_BUTTONS_MERCHANT if self._persona(st) == "merchant" or flow.audience == "merchant" else (
             M.STEP_BUTTONS_RESIDENT
         )
@@ -475,6 +482,23 @@ class DialogueManager:
         elif intent == "nav_exit":
             st["flow"], st["paused"] = None, None
             self._say(turn, M.TUTORIAL_EXITED)
+
+    def _answer_ask(self, turn: Turn, parse: ParseResult, text: str) -> bool:
+        """The current step asks for a slot: take it from the entities or the text, then move on."""
+        st = turn.state
+        flow = self.flows[st["flow"]]
+        step = flow.steps[int(st.get("step", 0))]
+        if not step.ask:
+            return False
+        values = parse.entity_values(step.ask)
+        if values:
+            st["slots"][step.ask] = values[0]
+        elif step.ask in ("persona", "need") and text.strip() and parse.capability not in ("urgent", "handoff"):
+            return False
+        elif not values:
+            return False
+        self._navigate(turn, "nav_next")
+        return True
 
     def _finish_flow(self, turn: Turn, flow: Flow) -> None:
         st = turn.state

@@ -62,3 +62,36 @@ def test_story(name, steps, make_engine):
         if "handoff" in expect:
             got = out.handoff["priority"] if out.handoff else None
             assert got == expect["handoff"], f"{where}: handoff {out.handoff}"
+
+
+def _tutorials():
+    from bot.config import load_config
+    from dialogues.loader import load_flows
+
+    return sorted(load_flows(load_config().flows_dir).values(), key=lambda f: f.id)
+
+
+@pytest.mark.parametrize("flow", _tutorials(), ids=lambda f: f.id)
+def test_every_tutorial_happy_path_and_navigation(flow, make_engine):
+    """Start each tutorial from a button, walk it with 下一步 to the end, navigating on the way."""
+    engine = make_engine()
+    state = {"flow": None, "buttons": {"开始": {"flow": flow.id}}}
+    engine.store.save_turn("walker", "test", state, {"text": ""}, [])
+    out = engine.handle(IncomingMessage(user_id="walker", text="开始"))
+    assert f"共{len(flow.steps)}步" in out.replies[-1].text
+    seen = [out.replies[-1].text]
+    for n in range(2, len(flow.steps) + 1):
+        out = engine.handle(IncomingMessage(user_id="walker", text="下一步"))
+        assert out.replies[-1].text.startswith(f"第{n}步"), out.replies[-1].text
+        seen.append(out.replies[-1].text)
+        if n == 2:
+            back = engine.handle(IncomingMessage(user_id="walker", text="上一步")).replies[-1].text
+            assert back.startswith("第1步")
+            assert engine.handle(IncomingMessage(user_id="walker", text="下一步")).replies[-1].text == seen[1]
+            again = engine.handle(IncomingMessage(user_id="walker", text="再说一遍")).replies[-1].text
+            assert again == seen[1]
+            simpler = engine.handle(IncomingMessage(user_id="walker", text="没看懂")).replies[-1].text
+            assert simpler.startswith("第2步") or "社工" in simpler
+    end = engine.handle(IncomingMessage(user_id="walker", text="下一步"))
+    assert "再学一遍" in [b for r in end.replies for b in r.buttons]
+    assert engine.store.load_state("walker")["flow"] is None

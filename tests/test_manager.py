@@ -1,0 +1,93 @@
+"""The dialogue manager on its own: branching flows, slot questions, amounts. Pure logic, no database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dialogues.loader import load_flows
+from dialogues.manager import DialogueManager, parse_amount
+from nlu.result import ParseResult
+from nlu.training_data import Entity
+
+BRANCHING = """flow: pick_app
+kind: flow
+title: 选软件
+intents: [grocery_order]
+steps:
+  - id: which
+    text: 您用哪个软件？
+    ask: platform
+    buttons:
+      - {label: 盒马, set: {platform: 盒马}}
+      - {label: 其他, set: {platform: 其他}}
+    next:
+      - if: {platform: 盒马}
+        goto: hema
+      - goto: other
+  - id: hema
+    text: 盒马的步骤
+    end: true
+  - id: other
+    text: 其他软件的步骤
+"""
+
+
+class EmptyKB:
+    def search(self, *a, **k):
+        return []
+
+    def by_intent(self, *a, **k):
+        return []
+
+    def by_kind(self, *a, **k):
+        return []
+
+    def get(self, *a, **k):
+        return None
+
+
+def _parse(intent: str, text: str, entities: tuple[Entity, ...] = ()) -> ParseResult:
+    return ParseResult(text, intent, "teach" if intent == "grocery_order" else "smalltalk", 0.9, entities)
+
+
+@pytest.fixture()
+def manager(tmp_path: Path) -> DialogueManager:
+    d = tmp_path / "flows"
+    d.mkdir()
+    (d / "pick_app.yml").write_text(BRANCHING, encoding="utf-8")
+    return DialogueManager(load_flows(d, {"grocery_order"}), EmptyKB())
+
+
+def test_button_sets_slot_and_branches(manager):
+    turn = manager.advance(None, _parse("grocery_order", "买菜"), "买菜")
+    assert turn.replies[-1].buttons[:2] == ("盒马", "其他")
+    turn = manager.advance(turn.state, _parse("nlu_fallback", "盒马"), "盒马")
+    assert turn.state["slots"]["platform"] == "盒马"
+    assert "盒马的步骤" in turn.replies[-1].text
+
+
+def test_entity_answers_the_question_and_default_branch(manager):
+    turn = manager.advance(None, _parse("grocery_order", "买菜"), "买菜")
+    ent = (Entity("platform", "叮咚买菜", 0, 4, "叮咚买菜"),)
+    turn = manager.advance(turn.state, _parse("choose_grocery_app", "叮咚买菜", ent), "叮咚买菜")
+    assert turn.state["slots"]["platform"] == "叮咚买菜"
+    assert "其他软件的步骤" in turn.replies[-1].text
+
+
+def test_end_step_finishes_the_flow(manager):
+    turn = manager.advance(None, _parse("grocery_order", "买菜"), "买菜")
+    turn = manager.advance(turn.state, _parse("nlu_fallback", "盒马"), "盒马")
+    turn = manager.advance(turn.state, _parse("nav_next", "下一步"), "下一步")
+    assert turn.state["flow"] is None
+    assert any(e["type"] == "flow_finished" for e in turn.events)
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("500块", 500), ("几百块", 300), ("两三千块钱", 2000), ("1.5万", 15000), ("一千五百元", 1500),
+     ("2000", 2000), ("五百块", 500), ("十块", 10), ("没有数字", None)],
+)
+def test_parse_amount(text, amount):
+    assert parse_amount(text) == amount
