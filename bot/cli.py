@@ -248,6 +248,82 @@ def cmd_knowledge_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _handoff(args: argparse.Namespace) -> Any:
+    from bot.handoff import Handoff
+    from bot.store import open_db
+
+    return Handoff(open_db(_settings(args).db_path))
+
+
+def cmd_workers(args: argparse.Namespace) -> int:
+    """Manage the social workers allowed to claim, reply to and close tickets."""
+    h = _handoff(args)
+    if args.workers_command == "add":
+        h.add_worker(args.worker_id, args.name or args.worker_id)
+        print(f"social worker {args.worker_id} ({args.name or args.worker_id}) added")
+    elif args.workers_command == "remove":
+        if not h.remove_worker(args.worker_id):
+            print(f"Error: {args.worker_id} is not a social worker", file=sys.stderr)
+            return 1
+        print(f"social worker {args.worker_id} removed")
+    else:
+        rows = h.workers()
+        if not rows:
+            print("no social workers yet: add one with `linli workers add TELEGRAM_USER_ID --name 名字`")
+        for w in rows:
+            print(f"{w['worker_id']:>14}  {w['name']}  (added {w['added_at']})")
+    return 0
+
+
+def _ticket_line(t: Any) -> str:
+    first = t.summary.splitlines()[1] if t.summary.count("\n") else t.summary
+    who = f" by {t.worker_name}" if t.worker_name else ""
+    return f"#{t.id:<5} {t.priority:7s} {t.status:8s}{who:14s} {t.created_at}  {first[:50]}"
+
+
+def cmd_handoff(args: argparse.Namespace) -> int:
+    """Work the ticket queue from the terminal, on the same database as the bot."""
+    h = _handoff(args)
+    cmd = args.handoff_command
+    if cmd == "list":
+        tickets = h.all() if args.all else h.queue()
+        if not tickets:
+            print("no open tickets" if not args.all else "no tickets")
+        for t in tickets:
+            print(_ticket_line(t))
+        return 0
+    t = h.require(args.ticket)
+    if cmd == "show":
+        print(_ticket_line(t))
+        print(t.summary)
+        for m in h.messages(t.id):
+            who = {"user": "人", "worker": "社工", "system": "系统"}.get(m["direction"], m["direction"])
+            print(f"  {m['created_at']} {who}：{m['text']}")
+        if t.close_note:
+            print(f"closing note: {t.close_note}")
+        return 0
+    if cmd == "claim":
+        t = h.claim(t.id, args.worker)
+        h.add_message(t.id, "system", messages.CLAIMED_NOTICE.format(name=t.worker_name or ""), delivered=False)
+        print(f"ticket #{t.id} claimed by {t.worker_name}")
+    elif cmd == "reply":
+        if h.worker(args.worker) is None:
+            from bot.errors import HandoffError
+
+            raise HandoffError(f"user {args.worker} is not an authorised social worker")
+        if t.status != "claimed":
+            from bot.errors import HandoffError
+
+            raise HandoffError(f"ticket {t.id} is {t.status}; claim it first")
+        h.add_message(t.id, "worker", args.text, delivered=False)
+        print(f"reply queued for ticket #{t.id}; the person sees it on their next message or at once on Telegram")
+    elif cmd == "close":
+        t = h.close(t.id, args.worker, args.note)
+        h.add_message(t.id, "system", messages.CLOSED_NOTICE, delivered=False)
+        print(f"ticket #{t.id} closed")
+    return 0
+
+
 def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument(
@@ -280,6 +356,38 @@ def build_parser() -> argparse.ArgumentParser:
     flows_sub = flows.add_subparsers(dest="flows_command", metavar="FLOWS_COMMAND")
     flows_sub.required = True
     add("validate", cmd_flows_validate, "validate every flow in dialogues/flows (names file and line)", flows_sub)
+
+    wk = sub.add_parser("workers", help="manage the social workers who can take tickets",
+                        description="Manage the social workers who can take tickets.")
+    _global_options(wk, suppress=True)
+    wk_sub = wk.add_subparsers(dest="workers_command", metavar="WORKERS_COMMAND")
+    wk_sub.required = True
+    p = add("add", cmd_workers, "authorise a social worker (their Telegram user id)", wk_sub)
+    p.add_argument("worker_id")
+    p.add_argument("--name", default="", help="the name people see, e.g. 王老师")
+    p = add("remove", cmd_workers, "withdraw a social worker", wk_sub)
+    p.add_argument("worker_id")
+    add("list", cmd_workers, "list the social workers", wk_sub)
+
+    ho = sub.add_parser("handoff", help="work the ticket queue from the terminal",
+                        description="Work the ticket queue from the terminal (same database as the bot).")
+    _global_options(ho, suppress=True)
+    ho_sub = ho.add_subparsers(dest="handoff_command", metavar="HANDOFF_COMMAND")
+    ho_sub.required = True
+    p = add("list", cmd_handoff, "open tickets, urgent first", ho_sub)
+    p.add_argument("--all", action="store_true", help="include closed tickets")
+    p = add("show", cmd_handoff, "a ticket's summary and messages", ho_sub)
+    p.add_argument("ticket", type=int)
+    for name, help_text in (("claim", "take a waiting ticket"), ("close", "end a ticket; the person is back with the bot")):
+        p = add(name, cmd_handoff, help_text, ho_sub)
+        p.add_argument("ticket", type=int)
+        p.add_argument("--worker", required=True, help="your social-worker id (see `linli workers list`)")
+        if name == "close":
+            p.add_argument("note", nargs="?", default="", help="a closing note, stored with the ticket")
+    p = add("reply", cmd_handoff, "send a message to the person", ho_sub)
+    p.add_argument("ticket", type=int)
+    p.add_argument("text")
+    p.add_argument("--worker", required=True, help="your social-worker id")
 
     kn = sub.add_parser("knowledge", help="build, check and search the knowledge base",
                         description="Build, check and search the knowledge base.")

@@ -23,7 +23,8 @@ DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yml"
 
 SUPPORTED_LANGUAGES = ("zh",)
 TOP_LEVEL_KEYS = (
-    "recipe", "language", "assistant_id", "pipeline", "nlu", "dialogue", "knowledge", "channels", "storage",
+    "recipe", "language", "assistant_id", "pipeline", "nlu", "dialogue", "knowledge", "handoff", "channels",
+    "storage",
 )
 
 # Section defaults: key -> (default value, allowed type(s)). A later issue adds keys here.
@@ -40,9 +41,29 @@ DIALOGUE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
 KNOWLEDGE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "content_dir": ("knowledge/content", str),  # policies, tips, tools, hotlines, platforms (YAML)
 }
+HANDOFF_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
+    "office_hours": ("09:00-18:00", str),  # when social workers answer, local time
+    "office_days": ([1, 2, 3, 4, 5], list),  # 1 = Monday ... 7 = Sunday
+    "timezone": ("Asia/Shanghai", str),
+    "urgent_repeat_minutes": (5.0, float),  # re-alert the staff group until an urgent ticket is claimed
+    "notify_retry_seconds": (5.0, float),  # first retry delay when the staff group is unreachable (doubles)
+    "notify_max_retry_seconds": (300.0, float),
+}
 CHANNELS_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "terminal": ({}, dict),
     "telegram": ({}, dict),
+}
+TELEGRAM_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
+    "token_env": ("TELEGRAM_BOT_TOKEN", str),  # the token is read from this environment variable only
+    "staff_chat_id": (0, int),  # the social workers' group (a supergroup, ideally with topics on)
+    "mode": ("polling", str),  # polling | webhook
+    "webhook_url": ("", str),
+    "webhook_listen": ("127.0.0.1", str),
+    "webhook_port": (8443, int),
+    "webhook_secret_env": ("TELEGRAM_WEBHOOK_SECRET", str),
+    "base_url": ("", str),  # another Bot API server; env TELEGRAM_BASE_URL wins
+    "poll_interval": (1.0, float),
+    "jobs_interval": (5.0, float),  # how often unsent tickets and replies are retried
 }
 STORAGE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "db_path": ("linli.db", str),
@@ -70,6 +91,8 @@ class Settings:
     test_fraction: float
     random_seed: int
     dialogue: dict[str, Any] = field(default_factory=dict)
+    handoff: dict[str, Any] = field(default_factory=dict)
+    telegram: dict[str, Any] = field(default_factory=dict)
     flows_dir: Path = Path("dialogues/flows")
     content_dir: Path = Path("knowledge/content")
     channels: dict[str, Any] = field(default_factory=dict)
@@ -169,7 +192,16 @@ def load_config(path: str | Path | None = None, db_path: str | Path | None = Non
         raise ConfigError(f"{cfg_path}: 'nlu.test_fraction' must be between 0 and 1, got {nlu['test_fraction']}")
     dialogue = check_section("dialogue", data.get("dialogue"), DIALOGUE_DEFAULTS, cfg_path)
     knowledge = check_section("knowledge", data.get("knowledge"), KNOWLEDGE_DEFAULTS, cfg_path)
+    handoff = check_section("handoff", data.get("handoff"), HANDOFF_DEFAULTS, cfg_path)
     channels = check_section("channels", data.get("channels"), CHANNELS_DEFAULTS, cfg_path)
+    telegram = check_section("channels.telegram", channels["telegram"], TELEGRAM_DEFAULTS, cfg_path)
+    if telegram["mode"] not in ("polling", "webhook"):
+        raise ConfigError(f"{cfg_path}: 'channels.telegram.mode' must be polling or webhook, got {telegram['mode']!r}")
+    if telegram["mode"] == "webhook" and not telegram["webhook_url"]:
+        raise ConfigError(f"{cfg_path}: 'channels.telegram.webhook_url' is required in webhook mode")
+    telegram["base_url"] = os.environ.get("TELEGRAM_BASE_URL") or telegram["base_url"]
+    telegram["token"] = os.environ.get(telegram["token_env"], "")
+    telegram["webhook_secret"] = os.environ.get(telegram["webhook_secret_env"], "")
     storage = check_section("storage", data.get("storage"), STORAGE_DEFAULTS, cfg_path)
 
     base = cfg_path.parent
@@ -191,6 +223,8 @@ def load_config(path: str | Path | None = None, db_path: str | Path | None = Non
         test_fraction=nlu["test_fraction"],
         random_seed=nlu["random_seed"],
         dialogue=dialogue,
+        handoff=handoff,
+        telegram=telegram,
         flows_dir=rel(dialogue["flows_dir"]),
         content_dir=rel(knowledge["content_dir"]),
         channels=channels,

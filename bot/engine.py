@@ -15,6 +15,7 @@ import sqlite_utils
 
 from bot import messages
 from bot.config import Settings
+from bot.handoff import Handoff, OfficeHours, Ticket
 from bot.models import IncomingMessage, Reply
 from bot.store import Store, open_db
 from dialogues.loader import load_flows
@@ -35,15 +36,20 @@ class Outcome:
     intent: str
     capability: str
     handoff: dict[str, Any] | None = None
+    relay: Ticket | None = None  # set when the message goes to a social worker instead of the bot
+    new_ticket: Ticket | None = None  # set when this message opened a ticket
 
 
 class Engine:
     """Ties the NLU, the dialogue manager, the knowledge base and the store together."""
 
-    def __init__(self, pipeline: Pipeline, manager: DialogueManager, store: Store) -> None:
+    def __init__(self, pipeline: Pipeline, manager: DialogueManager, store: Store,
+                 office_hours: OfficeHours | None = None) -> None:
         self.pipeline = pipeline
         self.manager = manager
         self.store = store
+        self.handoff = Handoff(store.db)
+        self.office_hours = office_hours
 
     @classmethod
     def from_settings(cls, settings: Settings, db: sqlite_utils.Database | None = None,
@@ -55,7 +61,9 @@ class Engine:
         db = db if db is not None else open_db(settings.db_path)
         kb = build_knowledge(db, settings.content_dir, flows, intents)
         manager = DialogueManager(flows, kb, int(settings.dialogue["fallbacks_before_handoff"]))
-        return cls(pipeline, manager, Store(db))
+        h = settings.handoff
+        hours = OfficeHours.from_config(h["office_hours"], h["office_days"], h["timezone"])
+        return cls(pipeline, manager, Store(db), hours)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -65,40 +73,117 @@ class Engine:
     def handle(self, msg: IncomingMessage) -> Outcome:
         """Handle one message from a person and return what to send back."""
         parse = self.pipeline.parse(msg.text)
+        inbox = self._deliver_outbox(msg.user_id)
+        ticket = self.handoff.active(msg.user_id)
+        if ticket is not None and ticket.status == "claimed":
+            return self._relay(msg, parse, ticket, inbox)
         state = self.store.load_state(msg.user_id)
         turn = self.manager.advance(state, parse, msg.text)
-        handoff = None
-        tickets: dict[str, int] = {}
+        replies = list(turn.replies)
+        new_ticket = None
         for event in turn.events:
             if event["type"] == "help_request":
-                summary = self._summary(msg.user_id, turn.state, parse)
-                number = self.store.add_help_request(msg.user_id, event["reason"], event["priority"], summary)
-                tickets["ticket"] = number
-                handoff = {"ticket": number, "priority": event["priority"], "status": "waiting"}
-                logger.info("help request %d (%s) for chat=%s", number, event["priority"], msg.user_id)
-        replies = [Reply(r.text.format(**tickets) if "{ticket}" in r.text else r.text, r.buttons) for r in turn.replies]
+                new_ticket = self._open_ticket(msg, turn.state, parse, event)
+                replies += self._ticket_replies(new_ticket)
         if any(e["type"] == "delete_user_data" for e in turn.events):
             self.store.delete_user(msg.user_id)
-            return Outcome(replies, parse, turn.intent, turn.capability, handoff)
+            return Outcome(inbox + replies, parse, turn.intent, turn.capability)
+        handoff = None
+        current = new_ticket or ticket
+        if current is not None:
+            handoff = current.as_json()
+            if new_ticket is None:
+                # A waiting ticket: the bot keeps helping, and the social worker will see this too.
+                self.handoff.add_message(current.id, "user", msg.text)
+        self._save(msg, turn.state, parse, turn.intent, inbox + replies)
+        logger.info("chat=%s intent=%s confidence=%.2f", msg.user_id, parse.intent, parse.confidence)
+        return Outcome(inbox + replies, parse, turn.intent, turn.capability, handoff, new_ticket=new_ticket)
+
+    def _relay(self, msg: IncomingMessage, parse: ParseResult, ticket: Ticket, inbox: list[Reply]) -> Outcome:
+        """A social worker has the chat: the message goes to them; urgent words still get hotlines."""
+        replies = list(inbox)
+        if parse.capability == "urgent":
+            replies.append(Reply(self.manager.urgent_text(parse.intent)))
+            ticket = self.handoff.open(msg.user_id, msg.channel, msg.chat_id or msg.user_id, "urgent",
+                                       parse.intent, ticket.summary)
+        self.handoff.add_message(ticket.id, "user", msg.text)
+        if not replies and msg.channel != "telegram":
+            # On Telegram the social worker's answer is the reply; elsewhere say where the words went.
+            replies.append(Reply(messages.HANDOFF_CONTINUED))
+        state = self.store.load_state(msg.user_id) or {}
+        self._save(msg, state, parse, parse.intent, replies)
+        return Outcome(replies, parse, parse.intent, parse.capability, ticket.as_json(), relay=ticket)
+
+    def _open_ticket(self, msg: IncomingMessage, state: dict[str, Any], parse: ParseResult,
+                     event: dict[str, Any]) -> Ticket:
+        summary = self._summary(msg.user_id, state, parse, msg.text)
+        # Written before the person is told it exists.
+        return self.handoff.open(
+            msg.user_id, msg.channel, msg.chat_id or msg.user_id, event["priority"], event["reason"], summary,
+            persona=str(state.get("slots", {}).get("persona") or ""), consent=bool(event.get("consent")),
+        )
+
+    def _ticket_replies(self, ticket: Ticket) -> list[Reply]:
+        is_open = self.office_hours.is_open() if self.office_hours else True
+        if ticket.priority == "urgent":
+            text = messages.URGENT_HELP if is_open else messages.URGENT_HELP_CLOSED
+            return [Reply(text.format(ticket=ticket.id))]
+        ahead = self.handoff.position(ticket)
+        lines = [messages.HANDOFF_OPENED.format(ticket=ticket.id),
+                 messages.QUEUE_AHEAD.format(ahead=ahead) if ahead else messages.QUEUE_FIRST]
+        if not is_open and self.office_hours is not None:
+            nxt = self.office_hours.next_open()
+            when = f"{messages.WEEKDAYS[nxt.isoweekday()]} {nxt.strftime('%H:%M')}"
+            lines.append(messages.OFFICE_CLOSED.format(when=when))
+        return [Reply("\n".join(lines))]
+
+    def _deliver_outbox(self, user_id: str) -> list[Reply]:
+        """Social-worker replies written from the terminal side, shown before the next answer."""
+        out = []
+        for m in self.handoff.outbox(user_id):
+            out.append(Reply(self.format_outbox(m)))
+            self.handoff.mark_delivered(m["id"])
+        return out
+
+    def format_outbox(self, m: dict[str, Any]) -> str:
+        """The text a person sees for a message from a social worker (or a closing notice)."""
+        if m["direction"] == "worker":
+            ticket = self.handoff.get(m["ticket_id"])
+            name = (ticket.worker_name if ticket else "") or ""
+            return messages.WORKER_PREFIX.format(name=name) + m["text"]
+        return str(m["text"])
+
+    def _save(self, msg: IncomingMessage, state: dict[str, Any], parse: ParseResult, intent: str,
+              replies: list[Reply]) -> None:
         inbound = {
             "text": msg.text, "intent": parse.intent, "capability": parse.capability,
-            "confidence": round(parse.confidence, 4), "flow": turn.state.get("flow"), "step": str(turn.state.get("step")),
+            "confidence": round(parse.confidence, 4), "flow": state.get("flow"), "step": str(state.get("step")),
         }
-        self.store.save_turn(msg.user_id, msg.channel, turn.state, inbound, [r.text for r in replies],
-                             persona=str(turn.state["slots"].get("persona") or ""))
-        logger.info("chat=%s intent=%s confidence=%.2f", msg.user_id, parse.intent, parse.confidence)
-        return Outcome(replies, parse, turn.intent, turn.capability, handoff)
+        self.store.save_turn(msg.user_id, msg.channel, state, inbound, [r.text for r in replies],
+                             persona=str(state.get("slots", {}).get("persona") or ""))
 
-    def _summary(self, user_id: str, state: dict[str, Any], parse: ParseResult) -> str:
-        """What a social worker reads first: persona, slots, topic and the last messages."""
-        recent = self.store.recent_messages(user_id, 6)
+    def _summary(self, user_id: str, state: dict[str, Any], parse: ParseResult, text: str) -> str:
+        """What a social worker can read in ten seconds: who, what they asked, where they got stuck."""
+        slots = state.get("slots", {})
+        persona = {"resident": "居民（买菜/日用品）", "merchant": "商户", "social_worker": "社工"}.get(
+            str(slots.get("persona")), "未知")
+        recent = self.store.recent_messages(user_id, 8)
+        asked = [m for m in recent if m["direction"] == "in"]
+        intents = [m["intent"] for m in asked if m.get("intent")]
+        if parse.intent in ("affirm", "deny", "nav_next") and asked:
+            # "可以" answered our consent question: what they wanted is what they said before.
+            wanted = [m for m in asked if m.get("intent") not in ("affirm", "deny", "nav_next")]
+            text = wanted[-1]["text"] if wanted else text
+        flow = state.get("flow") or (state.get("paused") or {}).get("flow") or ""
         lines = [
-            f"persona: {state['slots'].get('persona') or 'unknown'}",
-            f"slots: {state['slots']}",
-            f"topic: {(state.get('topic') or {}).get('intent', '')}",
-            f"this message: {parse.intent} ({parse.capability})",
+            f"身份：{persona}",
+            f"这次说：{text}",
+            f"意图：{parse.intent}（{parse.capability}）；之前：{'、'.join(dict.fromkeys(intents[-5:])) or '无'}",
+            f"教程：{flow or '无'}" + (f" 第{int(state.get('step', 0)) + 1}步" if flow else ""),
+            "信息：" + ("，".join(f"{k}={v}" for k, v in slots.items() if k != "persona") or "无"),
+            "最近对话：",
         ]
-        lines += [f"{'人' if m['direction'] == 'in' else '机'}: {m['text']}" for m in recent]
+        lines += [f"  {'人' if m['direction'] == 'in' else '机'}：{str(m['text'])[:80]}" for m in recent[-6:]]
         return "\n".join(lines)
 
 

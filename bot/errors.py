@@ -10,7 +10,8 @@ stable identifier for logs; ``user_message`` is the kind Chinese sentence a pers
     ├── ModelNotTrainedError (E201) no trained NLU model where the config says
     ├── ModelError (E202)           the saved model is unreadable or from another version
     ├── FlowError (E103)            dialogues/flows has invalid flows
-    └── KnowledgeBaseError (E301)   knowledge content is invalid or the knowledge tables unreadable
+    ├── KnowledgeBaseError (E301)   knowledge content is invalid or the knowledge tables unreadable
+    └── HandoffError (E401)         a ticket operation is not allowed
 """
 
 from __future__ import annotations
@@ -67,3 +68,9 @@ class KnowledgeBaseError(ChatbotError):
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or [message]
+
+
+class HandoffError(ChatbotError):
+    """A ticket operation is not allowed (unknown ticket, wrong status, not a social worker)."""
+
+    code = "E401"

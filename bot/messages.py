@@ -33,8 +33,8 @@ OK_REPLY = "好的。"
 DENY_REPLY = "好的，有需要随时叫我。"
 OUT_OF_SCOPE = "这个我还不太懂，抱歉。我主要帮大家学用手机买东西、帮小店做生意、讲政策和推荐工具。"
 DID_YOU_MEAN = "不好意思，我没太明白。您是不是想问："
-OFFER_HUMAN = "我好像没帮上忙。要不要我请社工来帮您？"
-OFFER_HUMAN_BUTTONS = ("找社工", "不用了")
+OFFER_HUMAN = "我好像没帮上忙。我可以把刚才的对话发给社工，让他们来帮您吗？"
+OFFER_HUMAN_BUTTONS = ("可以", "不用了")
 
 # Tutorials
 STEP_BUTTONS_RESIDENT = ("下一步", "再说一遍", "没看懂", "找社工")
@@ -104,14 +104,23 @@ PERSONA_ASK = "方便说一下吗：您是开店做生意的，还是想学用�
 PERSONA_BUTTONS = (("我开店", "merchant"), ("我买东西", "resident"), ("我是社工", "social_worker"))
 PERSONA_SET = "好的，记住啦。"
 
-# Help from a person (the hand-over itself comes with the Telegram/handoff issue)
-HELP_RECORDED = (
-    "好的，我已经把您想找社工的请求记下来了（编号 {ticket}）。\n"
-    "社工看到后会联系您。现在我还不能马上把您转给真人，请您耐心等一下。\n"
-    "如果事情很急，请直接打 12345 政务服务便民热线。"
+# Help from a person (handoff)
+CONSENT_ASK = "我可以把刚才的对话发给社工，让他们来帮您吗？"
+CONSENT_BUTTONS = ("可以", "不用了")
+HANDOFF_OPENED = "好的，已经交给社工了（编号 {ticket}）。社工会在这里直接回复您。"
+QUEUE_AHEAD = "您前面还有 {ahead} 位在等，请耐心等一下。"
+QUEUE_FIRST = "您是下一位。"
+OFFICE_CLOSED = (
+    "现在社工下班了，会在{when}上班后尽快回复您。\n"
+    "如果事情很急：有危险打 110，急病打 120，其他急事可以打 12345。"
 )
+HANDOFF_CONTINUED = "您的话已经转给社工，社工会尽快回复。"
 HELP_DECLINED = "好的，那我们接着聊。您可以换个说法再问我。"
-COMPLAINT_REPLY = "对不起，没帮上您的忙。我请社工来帮您好吗？"
+COMPLAINT_REPLY = "对不起，没帮上您的忙。我可以把刚才的对话发给社工，让他们来帮您吗？"
+WORKER_PREFIX = "👩 社工{name}："
+CLAIMED_NOTICE = "社工{name}已经来了，接下来您发的消息会直接转给社工。"
+CLOSED_NOTICE = "社工已经结束了这次对话。之后还是我（邻里助手）陪您，有事随时问我。"
+WEEKDAYS = ("", "周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 # Urgent: facts.md §2 and §2.1 (110, 120, 96110, 12356 verified). Said first, before anything else.
 URGENT_SCAM = (
@@ -135,6 +144,7 @@ URGENT_MISSING = (
     "准备好老人的照片、穿着、最后出现的地点和时间。"
 )
 URGENT_HELP = "我已经请社工尽快联系您（紧急编号 {ticket}）。"
+URGENT_HELP_CLOSED = "现在社工下班了，他们上班后会第一时间联系您（紧急编号 {ticket}）。请先打上面的电话。"
 
 # Privacy (PIPL)
 PRIVACY_VIEW = (

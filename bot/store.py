@@ -22,7 +22,10 @@ logger = logging.getLogger(__name__)
 USERS = "users"
 STATES = "dialogue_states"
 TRANSCRIPT = "transcript"
-HELP_REQUESTS = "help_requests"
+HELP_REQUESTS = "help_requests"  # schema v1 only; v2 moved its rows to tickets
+TICKETS = "tickets"
+WORKERS = "workers"
+TICKET_MESSAGES = "ticket_messages"
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -56,7 +59,42 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    """Help requests become handoff tickets; social workers and relayed messages get tables."""
+    db[TICKETS].create(
+        {
+            "id": int, "user_id": str, "channel": str, "chat_id": str, "persona": str, "priority": str,
+            "status": str, "reason": str, "summary": str, "consent": int, "worker_id": str, "worker_name": str,
+            "thread_id": int, "staff_message_id": int, "notified": int, "notify_attempts": int,
+            "next_notify_at": str, "last_alert_at": str, "created_at": str, "claimed_at": str, "closed_at": str,
+            "close_note": str,
+        },
+        pk="id",
+        if_not_exists=True,
+        defaults={"notified": 0, "notify_attempts": 0, "consent": 0},
+    )
+    db[TICKETS].create_index(["status", "priority"], if_not_exists=True)
+    if db[HELP_REQUESTS].exists():
+        for row in db[HELP_REQUESTS].rows:
+            db[TICKETS].insert({
+                "id": row["id"], "user_id": row["user_id"], "channel": "", "chat_id": row["user_id"], "persona": "",
+                "priority": row["priority"], "status": row["status"], "reason": row["reason"],
+                "summary": row["summary"], "consent": 1, "created_at": row["created_at"],
+            })
+        db[HELP_REQUESTS].drop()
+    db[WORKERS].create({"worker_id": str, "name": str, "added_at": str}, pk="worker_id", if_not_exists=True)
+    db[TICKET_MESSAGES].create(
+        {"id": int, "ticket_id": int, "direction": str, "text": str, "staff_message_id": int, "delivered": int,
+         "created_at": str},
+        pk="id",
+        if_not_exists=True,
+        defaults={"delivered": 1},
+    )
+    db[TICKET_MESSAGES].create_index(["ticket_id", "id"], if_not_exists=True)
+    db[TICKET_MESSAGES].create_index(["staff_message_id"], if_not_exists=True)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 
 
 def open_db(path: str | Path | None) -> sqlite_utils.Database:
@@ -126,20 +164,6 @@ class Store:
                      "step": inbound.get("step"), "created_at": now}
                 )
 
-    def add_help_request(self, user_id: str, reason: str, priority: str, summary: str) -> int:
-        """Record that a person asked for (or needs) a social worker; returns its number."""
-        table = self.db[HELP_REQUESTS]
-        table.insert(
-            {"user_id": user_id, "reason": reason, "priority": priority, "status": "waiting",
-             "summary": summary, "created_at": utcnow()}
-        )
-        return int(table.last_pk)
-
-    def help_requests(self, user_id: str | None = None) -> list[dict[str, Any]]:
-        """Recorded help requests, newest first."""
-        where, args = ("WHERE user_id = ?", [user_id]) if user_id else ("", [])
-        return list(self.db.query(f"SELECT * FROM {HELP_REQUESTS} {where} ORDER BY id DESC", args))
-
     def recent_messages(self, user_id: str, limit: int = 10) -> list[dict[str, Any]]:
         """The last messages of a user's conversation, oldest first."""
         rows = list(
@@ -156,6 +180,11 @@ class Store:
             self.db.execute(f"DELETE FROM {TRANSCRIPT} WHERE user_id = ?", [user_id])
             self.db.execute(f"DELETE FROM {STATES} WHERE user_id = ?", [user_id])
             self.db.execute(f"DELETE FROM {USERS} WHERE user_id = ?", [user_id])
+            # Tickets keep only what anonymous reports need (priority, status, times).
+            ids = [r[0] for r in self.db.execute(f"SELECT id FROM {TICKETS} WHERE user_id = ?", [user_id])]
+            for tid in ids:
+                self.db.execute(f"DELETE FROM {TICKET_MESSAGES} WHERE ticket_id = ?", [tid])
             self.db.execute(
-                f"UPDATE {HELP_REQUESTS} SET user_id = '', summary = '' WHERE user_id = ?", [user_id]
+                f"UPDATE {TICKETS} SET user_id = '', chat_id = '', summary = '', close_note = '' WHERE user_id = ?",
+                [user_id],
             )

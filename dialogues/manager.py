@@ -277,9 +277,10 @@ class DialogueManager:
                 self._teach(turn, self._synthetic(intent, text), generic=True)
                 return True
             return False
-        if kind == "handoff_offer":
+        if kind in ("handoff_offer", "handoff_consent"):
+            yes = yes or text.strip() in M.CONSENT_BUTTONS[:1] or parse.intent == "request_human"
             if yes:
-                self._request_help(turn, "fallbacks", text)
+                self._request_help(turn, pending.get("reason", "fallbacks"), text)
                 return True
             if no:
                 st["fallbacks"] = 0
@@ -726,26 +727,32 @@ class DialogueManager:
         st["pending"] = None
         self._say(turn, URGENT_TEXT.get(parse.intent, M.URGENT_SCAM))
         turn.events.append({"type": "help_request", "priority": "urgent", "reason": parse.intent})
-        self._say(turn, M.URGENT_HELP)
+
+    def urgent_text(self, intent: str) -> str:
+        """The first words for an urgent message: what to do now and the hotline."""
+        return URGENT_TEXT.get(intent, M.URGENT_SCAM)
 
     def _request_help(self, turn: Turn, reason: str, text: str) -> None:
+        """The person said yes to sharing the conversation: the engine opens the ticket and says so."""
         turn.state["fallbacks"] = 0
-        turn.events.append({"type": "help_request", "priority": "normal", "reason": reason})
-        self._say(turn, M.HELP_RECORDED)
+        turn.events.append({"type": "help_request", "priority": "normal", "reason": reason, "consent": True})
 
     def _handoff(self, turn: Turn, parse: ParseResult) -> None:
+        # Consent first: nothing is shared with a social worker without a yes (urgent is the exception).
+        yes_no = (("可以", {"answer": "yes"}), ("不用了", {"answer": "no"}))
         if parse.intent == "complain_bot":
-            turn.state["pending"] = {"type": "handoff_offer"}
-            self._say(turn, M.COMPLAINT_REPLY, (("找社工", {"answer": "yes"}), ("不用了", {"answer": "no"})))
+            turn.state["pending"] = {"type": "handoff_offer", "reason": "complaint"}
+            self._say(turn, M.COMPLAINT_REPLY, yes_no)
             return
-        self._request_help(turn, "asked", parse.text)
+        turn.state["pending"] = {"type": "handoff_consent", "reason": "asked"}
+        self._say(turn, M.CONSENT_ASK, yes_no)
 
     def _fallback(self, turn: Turn, parse: ParseResult, text: str) -> None:
         st = turn.state
         st["fallbacks"] = int(st.get("fallbacks", 0)) + 1
         if st["fallbacks"] >= self.fallbacks_before_handoff:
-            st["pending"] = {"type": "handoff_offer"}
-            self._say(turn, M.OFFER_HUMAN, (("找社工", {"answer": "yes"}), ("不用了", {"answer": "no"})))
+            st["pending"] = {"type": "handoff_offer", "reason": "fallbacks"}
+            self._say(turn, M.OFFER_HUMAN, (("可以", {"answer": "yes"}), ("不用了", {"answer": "no"})))
             return
         hits = self.kb.search(text, limit=3) if text.strip() else []
         if hits:
@@ -783,9 +790,9 @@ class DialogueManager:
         st = turn.state
         st["fallbacks"] = int(st.get("fallbacks", 0)) + 1
         if st["fallbacks"] >= self.fallbacks_before_handoff:
-            st["pending"] = {"type": "handoff_offer"}
+            st["pending"] = {"type": "handoff_offer", "reason": "fallbacks"}
             self._say(turn, M.OUT_OF_SCOPE)
-            self._say(turn, M.OFFER_HUMAN, (("找社工", {"answer": "yes"}), ("不用了", {"answer": "no"})))
+            self._say(turn, M.OFFER_HUMAN, (("可以", {"answer": "yes"}), ("不用了", {"answer": "no"})))
             return
         self._menu(turn, M.OUT_OF_SCOPE)
 

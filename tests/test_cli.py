@@ -127,7 +127,8 @@ def test_chat_jsonl_keeps_state_per_user_and_never_crashes(make_engine):
 @pytest.mark.parametrize(
     "command",
     [[], ["run"], ["chat"], ["ask"], ["nlu"], ["nlu", "train"], ["nlu", "test"], ["flows", "validate"],
-     ["knowledge", "build"], ["knowledge", "validate"], ["knowledge", "search"]],
+     ["knowledge", "build"], ["knowledge", "validate"], ["knowledge", "search"], ["workers", "add"], ["workers", "list"],
+     ["handoff", "list"], ["handoff", "claim"], ["handoff", "reply"], ["handoff", "close"], ["handoff", "show"]],
 )
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -140,5 +141,6 @@ def test_readme_mentions_every_command():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     for cmd in ("make run", "make test", "linli run", "linli chat", "linli chat --jsonl", "linli ask", "linli ask --jsonl",
                 "linli nlu train", "linli nlu test", "linli flows validate", "linli knowledge build",
-                "linli knowledge validate", "linli knowledge search"):
+                "linli knowledge validate", "linli knowledge search", "linli workers add", "linli workers list",
+                "linli handoff list", "linli handoff claim", "linli handoff reply", "linli handoff close"):
         assert cmd in readme, cmd

@@ -1,0 +1,312 @@
+"""Handoff tickets: open, queue, claim, relay, close; authorised social workers; office hours.
+
+Everything lives in SQLite (``bot/store.py`` tables), so a ticket is never only in memory:
+it is written before the person is told it exists, and a restart finds every open ticket,
+every unnotified one and every relay thread again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, fields
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlite_utils
+
+from bot.errors import ConfigError, HandoffError
+from bot.models import utcnow
+from bot.store import TICKET_MESSAGES, TICKETS, WORKERS
+
+logger = logging.getLogger(__name__)
+
+OPEN_STATUSES = ("waiting", "claimed")
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One request for a social worker."""
+
+    id: int
+    user_id: str
+    channel: str
+    chat_id: str
+    persona: str
+    priority: str
+    status: str
+    reason: str
+    summary: str
+    consent: int = 0
+    worker_id: str | None = None
+    worker_name: str | None = None
+    thread_id: int | None = None
+    staff_message_id: int | None = None
+    notified: int = 0
+    notify_attempts: int = 0
+    next_notify_at: str | None = None
+    last_alert_at: str | None = None
+    created_at: str = ""
+    claimed_at: str | None = None
+    closed_at: str | None = None
+    close_note: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Ticket:
+        """Build from a database row."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in row.items() if k in names})
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``handoff`` field of ``linli chat --jsonl``."""
+        return {"ticket": self.id, "priority": self.priority, "status": self.status}
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """When social workers answer: weekdays (1 = Monday) and a daily window, in a time zone."""
+
+    start: dt.time
+    end: dt.time
+    days: tuple[int, ...]
+    tz: dt.tzinfo
+
+    @classmethod
+    def from_config(cls, hours: str, days: list[int], timezone: str) -> OfficeHours:
+        """Parse ``"09:00-18:00"``; a bad value is a ConfigError naming the key."""
+        try:
+            a, b = hours.split("-")
+            start, end = dt.time.fromisoformat(a.strip()), dt.time.fromisoformat(b.strip())
+        except ValueError:
+            raise ConfigError(f"handoff.office_hours: expected HH:MM-HH:MM, got {hours!r}") from None
+        if any(d not in range(1, 8) for d in days):
+            raise ConfigError(f"handoff.office_days: days are 1 (Monday) to 7 (Sunday), got {days}")
+        try:
+            tz = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"handoff.timezone: unknown time zone {timezone!r}") from None
+        return cls(start, end, tuple(days), tz)
+
+    def is_open(self, now: dt.datetime | None = None) -> bool:
+        """True during office hours."""
+        local = (now or dt.datetime.now(dt.timezone.utc)).astimezone(self.tz)
+        return local.isoweekday() in self.days and self.start <= local.time() < self.end
+
+    def next_open(self, now: dt.datetime | None = None) -> dt.datetime:
+        """The next moment office hours begin (local time)."""
+        local = (now or dt.datetime.now(dt.timezone.utc)).astimezone(self.tz)
+        for add in range(0, 8):
+            day = (local + dt.timedelta(days=add)).date()
+            start = dt.datetime.combine(day, self.start, tzinfo=self.tz)
+            if day.isoweekday() in self.days and start > local:
+                return start
+        return local
+
+
+class Handoff:
+    """The ticket queue and the social workers, on the shared SQLite database."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    # ---- tickets -----------------------------------------------------------------------------
+
+    def get(self, ticket_id: int) -> Ticket | None:
+        """A ticket by number."""
+        rows = list(self.db.query(f"SELECT * FROM {TICKETS} WHERE id = ?", [ticket_id]))
+        return Ticket.from_row(rows[0]) if rows else None
+
+    def require(self, ticket_id: int) -> Ticket:
+        """A ticket by number, or HandoffError."""
+        t = self.get(ticket_id)
+        if t is None:
+            raise HandoffError(f"ticket {ticket_id} does not exist")
+        return t
+
+    def active(self, user_id: str) -> Ticket | None:
+        """The person's open ticket (waiting or claimed), if any."""
+        rows = list(self.db.query(
+            f"SELECT * FROM {TICKETS} WHERE user_id = ? AND status IN ('waiting', 'claimed') ORDER BY id DESC LIMIT 1",
+            [user_id],
+        ))
+        return Ticket.from_row(rows[0]) if rows else None
+
+    def open(self, user_id: str, channel: str, chat_id: str, priority: str, reason: str, summary: str,
+             persona: str = "", consent: bool = False) -> Ticket:
+        """Open a ticket (or return the person's open one, raised to urgent if needed)."""
+        existing = self.active(user_id)
+        with self.db.atomic():
+            if existing is not None:
+                if priority == "urgent" and existing.priority != "urgent":
+                    self.db[TICKETS].update(existing.id, {"priority": "urgent", "summary": summary})
+                    logger.info("ticket %d raised to urgent", existing.id)
+                return self.require(existing.id)
+            table = self.db[TICKETS]
+            table.insert({
+                "user_id": user_id, "channel": channel, "chat_id": chat_id, "persona": persona,
+                "priority": priority, "status": "waiting", "reason": reason, "summary": summary,
+                "consent": int(consent), "notified": 0, "notify_attempts": 0, "created_at": utcnow(),
+            })
+            tid = int(table.last_pk)
+        logger.info("ticket %d opened (%s, %s) chat=%s", tid, priority, reason, chat_id)
+        return self.require(tid)
+
+    def queue(self) -> list[Ticket]:
+        """Open tickets: urgent first, then oldest first."""
+        rows = self.db.query(
+            f"SELECT * FROM {TICKETS} WHERE status IN ('waiting', 'claimed') "
+            "ORDER BY status = 'claimed', priority != 'urgent', id"
+        )
+        return [Ticket.from_row(r) for r in rows]
+
+    def all(self, status: str | None = None) -> list[Ticket]:
+        """Every ticket (optionally of one status), newest first."""
+        where, args = ("WHERE status = ?", [status]) if status else ("", [])
+        return [Ticket.from_row(r) for r in self.db.query(f"SELECT * FROM {TICKETS} {where} ORDER BY id DESC", args)]
+
+    def position(self, ticket: Ticket) -> int:
+        """How many waiting tickets are ahead of this one (urgent ones go first)."""
+        waiting = [t for t in self.queue() if t.status == "waiting"]
+        ids = [t.id for t in waiting]
+        return ids.index(ticket.id) if ticket.id in ids else 0
+
+    def claim(self, ticket_id: int, worker_id: str) -> Ticket:
+        """A social worker takes a waiting ticket."""
+        worker = self.worker(worker_id)
+        if worker is None:
+            raise HandoffError(f"user {worker_id} is not an authorised social worker")
+        t = self.require(ticket_id)
+        if t.status != "waiting":
+            raise HandoffError(f"ticket {ticket_id} is {t.status}, not waiting")
+        self.db[TICKETS].update(ticket_id, {
+            "status": "claimed", "worker_id": worker_id, "worker_name": worker["name"], "claimed_at": utcnow(),
+        })
+        logger.info("ticket %d claimed by worker %s", ticket_id, worker_id)
+        return self.require(ticket_id)
+
+    def close(self, ticket_id: int, worker_id: str, note: str = "") -> Ticket:
+        """End a ticket; the person is back with the bot."""
+        if self.worker(worker_id) is None:
+            raise HandoffError(f"user {worker_id} is not an authorised social worker")
+        t = self.require(ticket_id)
+        if t.status == "closed":
+            raise HandoffError(f"ticket {ticket_id} is already closed")
+        self.db[TICKETS].update(ticket_id, {"status": "closed", "closed_at": utcnow(), "close_note": note,
+                                            "worker_id": t.worker_id or worker_id})
+        logger.info("ticket %d closed by worker %s", ticket_id, worker_id)
+        return self.require(ticket_id)
+
+    def set_thread(self, ticket_id: int, thread_id: int | None) -> None:
+        """Remember where the ticket's conversation lives in the staff group."""
+        self.db[TICKETS].update(ticket_id, {"thread_id": thread_id})
+
+    # ---- messages ----------------------------------------------------------------------------
+
+    def add_message(self, ticket_id: int, direction: str, text: str, staff_message_id: int | None = None,
+                    delivered: bool = True) -> int:
+        """Record a relayed message: 'user' (to staff), 'worker' or 'system' (to the person).
+
+        ``delivered=False`` puts it in the outbox: a channel delivers it and marks it sent.
+        """
+        table = self.db[TICKET_MESSAGES]
+        table.insert({"ticket_id": ticket_id, "direction": direction, "text": text,
+                      "staff_message_id": staff_message_id, "delivered": int(delivered), "created_at": utcnow()})
+        return int(table.last_pk)
+
+    def outbox(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """Messages for people not yet delivered (from the terminal staff side or a closed ticket)."""
+        sql = (f"SELECT m.*, t.user_id, t.chat_id, t.channel FROM {TICKET_MESSAGES} m JOIN {TICKETS} t "
+               "ON t.id = m.ticket_id WHERE m.delivered = 0 AND m.direction != 'user'")
+        args: list[Any] = []
+        if user_id is not None:
+            sql += " AND t.user_id = ?"
+            args.append(user_id)
+        return list(self.db.query(sql + " ORDER BY m.id", args))
+
+    def mark_delivered(self, message_id: int) -> None:
+        """An outbox message reached the person."""
+        self.db[TICKET_MESSAGES].update(message_id, {"delivered": 1})
+
+    def messages(self, ticket_id: int) -> list[dict[str, Any]]:
+        """The relayed messages of a ticket, oldest first."""
+        return list(self.db.query(f"SELECT * FROM {TICKET_MESSAGES} WHERE ticket_id = ? ORDER BY id", [ticket_id]))
+
+    def ticket_for_staff_message(self, staff_message_id: int) -> Ticket | None:
+        """The ticket a message in the staff group belongs to (its post or a relayed message)."""
+        rows = list(self.db.query(
+            f"SELECT id FROM {TICKETS} WHERE staff_message_id = ? OR thread_id = ? "
+            f"UNION SELECT ticket_id FROM {TICKET_MESSAGES} WHERE staff_message_id = ? LIMIT 1",
+            [staff_message_id, staff_message_id, staff_message_id],
+        ))
+        return self.get(rows[0]["id"]) if rows else None
+
+    def ticket_for_thread(self, thread_id: int) -> Ticket | None:
+        """The open ticket whose forum topic is ``thread_id``."""
+        rows = list(self.db.query(
+            f"SELECT * FROM {TICKETS} WHERE thread_id = ? AND status IN ('waiting', 'claimed') ORDER BY id DESC LIMIT 1",
+            [thread_id],
+        ))
+        return Ticket.from_row(rows[0]) if rows else None
+
+    # ---- staff notification (retried until delivered) ----------------------------------------
+
+    def due_notifications(self, now: str | None = None) -> list[Ticket]:
+        """Open tickets not yet posted to the staff group whose retry time has come."""
+        now = now or utcnow()
+        rows = self.db.query(
+            f"SELECT * FROM {TICKETS} WHERE notified = 0 AND status IN ('waiting', 'claimed') "
+            "AND (next_notify_at IS NULL OR next_notify_at <= ?) ORDER BY priority != 'urgent', id",
+            [now],
+        )
+        return [Ticket.from_row(r) for r in rows]
+
+    def mark_notified(self, ticket_id: int, staff_message_id: int) -> None:
+        """The staff group has the ticket."""
+        self.db[TICKETS].update(ticket_id, {"notified": 1, "staff_message_id": staff_message_id,
+                                            "last_alert_at": utcnow()})
+
+    def mark_notify_failed(self, ticket_id: int, base_seconds: float = 5.0, max_seconds: float = 300.0) -> float:
+        """Posting failed: try again later, backing off exponentially. Returns the delay."""
+        t = self.require(ticket_id)
+        attempts = t.notify_attempts + 1
+        delay = min(max_seconds, base_seconds * 2 ** (attempts - 1))
+        when = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=delay)).isoformat(timespec="seconds")
+        self.db[TICKETS].update(ticket_id, {"notify_attempts": attempts, "next_notify_at": when})
+        return delay
+
+    def urgent_unclaimed(self, older_than_seconds: float) -> list[Ticket]:
+        """Urgent tickets still waiting whose last staff alert is older than the given age."""
+        cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=older_than_seconds)).isoformat(
+            timespec="seconds")
+        rows = self.db.query(
+            f"SELECT * FROM {TICKETS} WHERE priority = 'urgent' AND status = 'waiting' AND notified = 1 "
+            "AND (last_alert_at IS NULL OR last_alert_at <= ?)",
+            [cutoff],
+        )
+        return [Ticket.from_row(r) for r in rows]
+
+    def mark_alerted(self, ticket_id: int) -> None:
+        """An urgent reminder was posted."""
+        self.db[TICKETS].update(ticket_id, {"last_alert_at": utcnow()})
+
+    # ---- social workers ----------------------------------------------------------------------
+
+    def add_worker(self, worker_id: str, name: str) -> None:
+        """Authorise a social worker (a Telegram user id, or any id for the terminal)."""
+        self.db[WORKERS].upsert({"worker_id": str(worker_id), "name": name, "added_at": utcnow()}, pk="worker_id")
+
+    def remove_worker(self, worker_id: str) -> bool:
+        """Withdraw authorisation; False when the id was not a worker."""
+        if self.worker(worker_id) is None:
+            return False
+        self.db[WORKERS].delete(str(worker_id))
+        return True
+
+    def worker(self, worker_id: str) -> dict[str, Any] | None:
+        """The worker's record, or None when not authorised."""
+        rows = list(self.db.query(f"SELECT * FROM {WORKERS} WHERE worker_id = ?", [str(worker_id)]))
+        return rows[0] if rows else None
+
+    def workers(self) -> list[dict[str, Any]]:
+        """Every authorised social worker."""
+        return list(self.db.query(f"SELECT * FROM {WORKERS} ORDER BY name"))

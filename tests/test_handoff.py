@@ -1,0 +1,151 @@
+"""Handoff tickets without Telegram: consent, queue, claim, relay, close, workers, office hours, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from bot import messages
+from bot.cli import main
+from bot.errors import ConfigError, HandoffError
+from bot.handoff import OfficeHours
+from bot.models import IncomingMessage
+
+
+def say(engine, user, text, channel="terminal"):
+    return engine.handle(IncomingMessage(user_id=user, text=text, channel=channel))
+
+
+def test_consent_then_ticket_then_relay_then_close(make_engine):
+    engine = make_engine()
+    out = say(engine, "u1", "我要找社工")
+    assert out.handoff is None and engine.handoff.active("u1") is None  # nothing shared without yes
+    out = say(engine, "u1", "可以")
+    ticket = out.new_ticket
+    assert ticket is not None and ticket.consent == 1 and ticket.priority == "normal"
+    assert f"编号 {ticket.id}" in out.replies[-1].text
+    assert "我要找社工" in ticket.summary.splitlines()[1]
+    # While waiting, the bot keeps answering and the worker will see the messages.
+    out = say(engine, "u1", "怎么退款")
+    assert out.handoff == {"ticket": ticket.id, "priority": "normal", "status": "waiting"}
+    assert out.replies and out.relay is None
+    engine.handoff.add_worker("42", "王老师")
+    engine.handoff.claim(ticket.id, "42")
+    out = say(engine, "u1", "王老师好", channel="telegram")
+    assert out.relay is not None and out.replies == []
+    assert [m["text"] for m in engine.handoff.messages(ticket.id)][-2:] == ["怎么退款", "王老师好"]
+    engine.handoff.add_message(ticket.id, "worker", "您好，我来教您", delivered=False)
+    out = say(engine, "u1", "好的")
+    assert out.replies[0].text == messages.WORKER_PREFIX.format(name="王老师") + "您好，我来教您"
+    engine.handoff.close(ticket.id, "42", "教会了退款")
+    out = say(engine, "u1", "谢谢")
+    assert out.relay is None and engine.handoff.active("u1") is None
+    assert engine.handoff.get(ticket.id).close_note == "教会了退款"
+
+
+def test_urgent_opens_at_once_and_jumps_the_queue(make_engine):
+    engine = make_engine()
+    say(engine, "a", "找社工")
+    normal = say(engine, "a", "可以").new_ticket
+    out = say(engine, "b", "有人让我把钱转到安全账户")
+    urgent = out.new_ticket
+    assert urgent.priority == "urgent" and "110" in out.replies[0].text
+    assert [t.id for t in engine.handoff.queue()] == [urgent.id, normal.id]
+    assert engine.handoff.position(normal) == 1
+
+
+def test_urgent_during_relay_still_gets_hotline_and_raises_priority(make_engine):
+    engine = make_engine()
+    say(engine, "c", "找社工")
+    t = say(engine, "c", "可以").new_ticket
+    engine.handoff.add_worker("7", "李")
+    engine.handoff.claim(t.id, "7")
+    out = say(engine, "c", "我不想活了", channel="telegram")
+    assert "12356" in out.replies[0].text
+    assert engine.handoff.get(t.id).priority == "urgent"
+
+
+def test_only_workers_can_claim_and_close(make_engine):
+    engine = make_engine()
+    say(engine, "d", "找社工")
+    t = say(engine, "d", "可以").new_ticket
+    with pytest.raises(HandoffError, match="not an authorised social worker"):
+        engine.handoff.claim(t.id, "999")
+    engine.handoff.add_worker("1", "张")
+    engine.handoff.claim(t.id, "1")
+    with pytest.raises(HandoffError, match="is claimed, not waiting"):
+        engine.handoff.claim(t.id, "1")
+    with pytest.raises(HandoffError, match="not an authorised"):
+        engine.handoff.close(t.id, "999")
+
+
+def test_notification_backoff(make_engine):
+    engine = make_engine()
+    t = say(engine, "e", "我爸走丢了找不到了").new_ticket
+    assert [x.id for x in engine.handoff.due_notifications()] == [t.id]
+    assert engine.handoff.mark_notify_failed(t.id) == 5.0
+    assert engine.handoff.mark_notify_failed(t.id) == 10.0
+    assert engine.handoff.due_notifications() == []  # waits for the retry time
+    engine.handoff.mark_notified(t.id, 555)
+    assert engine.handoff.ticket_for_staff_message(555).id == t.id
+
+
+def test_office_hours():
+    hours = OfficeHours.from_config("09:00-18:00", [1, 2, 3, 4, 5], "Asia/Shanghai")
+    monday_10 = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Shanghai
+    sunday = dt.datetime(2026, 11, 22, 4, 0, tzinfo=dt.timezone.utc)
+    assert hours.is_open(monday_10) and not hours.is_open(sunday)
+    assert hours.next_open(sunday).isoformat().startswith("2026-11-23T09:00")
+    with pytest.raises(ConfigError, match="handoff.office_hours"):
+        OfficeHours.from_config("9-6", [1], "Asia/Shanghai")
+    with pytest.raises(ConfigError, match="handoff.timezone"):
+        OfficeHours.from_config("09:00-18:00", [1], "Mars/Base")
+
+
+def test_delete_my_data_removes_ticket_texts(make_engine):
+    engine = make_engine()
+    say(engine, "f", "找社工")
+    t = say(engine, "f", "可以").new_ticket
+    say(engine, "f", "删除我的信息")
+    say(engine, "f", "确定删除")
+    gone = engine.handoff.get(t.id)
+    assert gone.user_id == "" and gone.summary == "" and engine.handoff.messages(t.id) == []
+    assert engine.store.load_state("f") is None
+
+
+def test_terminal_staff_side(make_engine, tmp_path, capsys, settings):
+    engine = make_engine()
+    say(engine, "g", "找社工")
+    t = say(engine, "g", "可以").new_ticket
+    db = str(tmp_path / "linli.db")
+    assert main(["--db", db, "workers", "add", "77", "--name", "陈"]) == 0
+    assert main(["--db", db, "workers", "list"]) == 0
+    assert main(["--db", db, "handoff", "list"]) == 0
+    assert f"#{t.id}" in capsys.readouterr().out
+    assert main(["--db", db, "handoff", "claim", str(t.id), "--worker", "88"]) == 1
+    assert "not an authorised social worker" in capsys.readouterr().err
+    assert main(["--db", db, "handoff", "claim", str(t.id), "--worker", "77"]) == 0
+    assert main(["--db", db, "handoff", "reply", str(t.id), "您好", "--worker", "77"]) == 0
+    out = say(engine, "g", "在吗")
+    assert [r.text for r in out.replies][:2] == [messages.CLAIMED_NOTICE.format(name="陈"), "👩 社工陈：您好"]
+    assert main(["--db", db, "handoff", "close", str(t.id), "好了", "--worker", "77"]) == 0
+    assert main(["--db", db, "handoff", "show", str(t.id)]) == 0
+    shown = capsys.readouterr().out
+    assert "closing note: 好了" in shown and "在吗" in shown
+    assert main(["--db", db, "workers", "remove", "77"]) == 0
+    assert main(["--db", db, "workers", "remove", "77"]) == 1
+
+
+def test_jsonl_reports_ticket_status(make_engine):
+    import io
+
+    from bot import cli
+
+    lines = [{"user": "h", "text": "找社工"}, {"user": "h", "text": "可以"}, {"user": "h", "text": "还在吗"}]
+    out = io.StringIO()
+    cli.chat_jsonl(make_engine(), io.StringIO("\n".join(json.dumps(x, ensure_ascii=False) for x in lines)), out)
+    rows = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert rows[0]["handoff"] is None
+    assert rows[1]["handoff"]["status"] == "waiting" and rows[2]["handoff"]["status"] == "waiting"
