@@ -181,7 +181,15 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Start the bot: the terminal chat (the Telegram channel arrives with its own issue)."""
+    """Start the bot: on Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the terminal chat."""
+    settings = _settings(args)
+    if settings.telegram.get("token"):
+        from bot.telegram_channel import run_telegram
+
+        logger.info("starting the Telegram bot (%s mode)", settings.telegram["mode"])
+        run_telegram(settings, _engine(args))
+        return 0
+    logger.info("no %s set: starting the terminal chat", settings.telegram["token_env"])
     args.jsonl, args.user = False, "terminal"
     return cmd_chat(args)
 

@@ -38,6 +38,7 @@ class Outcome:
     handoff: dict[str, Any] | None = None
     relay: Ticket | None = None  # set when the message goes to a social worker instead of the bot
     new_ticket: Ticket | None = None  # set when this message opened a ticket
+    relay_message_id: int | None = None  # the stored relayed message, to link it to the staff post
 
 
 class Engine:
@@ -70,9 +71,15 @@ class Engine:
         """The knowledge base the dialogue answers from."""
         return self.manager.kb  # type: ignore[no-any-return]
 
-    def handle(self, msg: IncomingMessage) -> Outcome:
-        """Handle one message from a person and return what to send back."""
-        parse = self.pipeline.parse(msg.text)
+    def handle(self, msg: IncomingMessage, intent: str | None = None) -> Outcome:
+        """Handle one message from a person and return what to send back.
+
+        ``intent`` forces the intent (Telegram commands such as /menu or /human).
+        """
+        if intent is not None:
+            parse = ParseResult(msg.text, intent, self.manager._capability_of(intent), 1.0)
+        else:
+            parse = self.pipeline.parse(msg.text)
         inbox = self._deliver_outbox(msg.user_id)
         ticket = self.handoff.active(msg.user_id)
         if ticket is not None and ticket.status == "claimed":
@@ -106,13 +113,14 @@ class Engine:
             replies.append(Reply(self.manager.urgent_text(parse.intent)))
             ticket = self.handoff.open(msg.user_id, msg.channel, msg.chat_id or msg.user_id, "urgent",
                                        parse.intent, ticket.summary)
-        self.handoff.add_message(ticket.id, "user", msg.text)
+        relay_id = self.handoff.add_message(ticket.id, "user", msg.text)
         if not replies and msg.channel != "telegram":
             # On Telegram the social worker's answer is the reply; elsewhere say where the words went.
             replies.append(Reply(messages.HANDOFF_CONTINUED))
         state = self.store.load_state(msg.user_id) or {}
         self._save(msg, state, parse, parse.intent, replies)
-        return Outcome(replies, parse, parse.intent, parse.capability, ticket.as_json(), relay=ticket)
+        return Outcome(replies, parse, parse.intent, parse.capability, ticket.as_json(), relay=ticket,
+                       relay_message_id=relay_id)
 
     def _open_ticket(self, msg: IncomingMessage, state: dict[str, Any], parse: ParseResult,
                      event: dict[str, Any]) -> Ticket:
@@ -187,10 +195,10 @@ class Engine:
         return "\n".join(lines)
 
 
-def safe_handle(engine: Engine, msg: IncomingMessage) -> Outcome:
+def safe_handle(engine: Engine, msg: IncomingMessage, intent: str | None = None) -> Outcome:
     """``handle`` for channels: an unexpected error becomes a kind Chinese reply and a log line."""
     try:
-        return engine.handle(msg)
+        return engine.handle(msg, intent)
     except Exception as exc:  # the person must always get an answer
         logger.error("[%s] %s chat=%s", getattr(exc, "code", "E000"), exc, msg.user_id, exc_info=exc)
         parse = ParseResult(msg.text, "nlu_fallback", "out_of_scope", 0.0)

@@ -223,6 +223,10 @@ class Handoff:
             args.append(user_id)
         return list(self.db.query(sql + " ORDER BY m.id", args))
 
+    def set_staff_message(self, message_id: int, staff_message_id: int) -> None:
+        """Link a relayed message to its copy in the staff group (replies to it reach the person)."""
+        self.db[TICKET_MESSAGES].update(message_id, {"staff_message_id": staff_message_id})
+
     def mark_delivered(self, message_id: int) -> None:
         """An outbox message reached the person."""
         self.db[TICKET_MESSAGES].update(message_id, {"delivered": 1})

@@ -4,7 +4,31 @@ from __future__ import annotations
 
 SORRY_GENERIC = "抱歉，系统出了点问题。您的话已经记下了，请稍后再试，或者输入“找社工”请人来帮您。"
 EMPTY_MESSAGE = "您好像还没有输入文字。想问什么，直接打字告诉我就行。"
-NON_TEXT_MESSAGE = "我现在只能看懂文字。请您用文字把问题打出来，我来帮您。"
+NON_TEXT_MESSAGE = (
+    "我现在只能看懂文字，看不懂图片、语音、表情和文件。\n"
+    "请您用文字把问题打出来，我来帮您；打字不方便，可以输入“找社工”。"
+)
+START_TEXT = (
+    "您好，我是邻里助手 🙂\n"
+    "我能教您用手机买菜、给小店出主意、讲政策、推荐免费工具，也能帮您找社工。\n"
+    "隐私提示：我会保存聊天记录，只用来帮您和让社工跟进；发“删除我的信息”可以随时全部删除。"
+)
+HELP_COMMANDS = "常用命令：/menu 菜单　/human 找社工　/delete_my_data 删除我的信息"
+STAFF_NORMAL = "📋 新工单 #{ticket}"
+STAFF_URGENT = "🚨🚨 紧急工单 #{ticket} 🚨🚨 请马上接单！"
+STAFF_URGENT_REPEAT = "🚨 紧急工单 #{ticket} 还没有人接，请马上接单！"
+STAFF_RELAY = "#{ticket} 居民说：{text}"
+STAFF_CLAIMED_SHORT = "接单成功"
+STAFF_CLAIMED_BY = "✅ 已由{name}接单"
+STAFF_THREAD_OPENED = "工单 #{ticket} 由{name}接手。在这里回复的话会转给对方；结束时发 /close 备注"
+STAFF_HISTORY = "等待期间对方说过："
+STAFF_NOT_WORKER = "只有登记过的社工才能接单、回复和结束工单。"
+STAFF_TAKEN = "这个工单已经有人接了，或者已经结束。"
+STAFF_CLAIM_FIRST = "请先点“接单”，再回复。"
+STAFF_CLOSED = "工单 #{ticket} 已结束，对方已回到机器人。"
+STAFF_CLOSE_WHERE = "请在工单的话题里（或回复工单消息）发 /close 备注。"
+STAFF_QUEUE_EMPTY = "现在没有待处理的工单。"
+STAFF_QUEUE_HEAD = "待处理工单（紧急的在前）："
 NOT_UNDERSTOOD = "不好意思，我没听明白。可以换个说法，或者输入“找社工”。"
 
 CHAT_WELCOME = (

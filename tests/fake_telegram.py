@@ -1,0 +1,210 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for end-to-end tests of the real PTB Application.
+
+It implements the methods Linli uses, records every call, serves queued updates to
+getUpdates, and can be told to fail for a chat (to test that nothing is lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs
+
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Linli", "username": "linli_test_bot",
+            "can_join_groups": True, "can_read_all_group_messages": True, "supports_inline_queries": False}
+STAFF_CHAT = -100500
+
+
+class FakeBotAPI:
+    """Records calls; ``updates`` are handed out by getUpdates."""
+
+    def __init__(self, forum: bool = True) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.forum = forum
+        self.fail_chats: set[int] = set()
+        self.lock = threading.Lock()
+        self._update_id = 0
+        self._message_id = 1000
+        self._thread_id = 500
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """What ``channels.telegram.base_url`` should be."""
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> FakeBotAPI:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # ---- building updates --------------------------------------------------------------------
+
+    def _next_message_id(self) -> int:
+        with self.lock:
+            self._message_id += 1
+            return self._message_id
+
+    def push(self, update: dict[str, Any]) -> None:
+        """Queue an update for getUpdates."""
+        with self.lock:
+            self._update_id += 1
+            self.updates.append({"update_id": self._update_id, **update})
+
+    def user_text(self, user_id: int, text: str) -> None:
+        """A person writes to the bot in a private chat (a command if it starts with /)."""
+        msg: dict[str, Any] = {
+            "message_id": self._next_message_id(), "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "居民"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "居民"}, "text": text,
+        }
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        self.push({"message": msg})
+
+    def user_sticker(self, user_id: int) -> None:
+        """A person sends a sticker."""
+        self.push({"message": {
+            "message_id": self._next_message_id(), "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "居民"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "居民"},
+            "sticker": {"file_id": "s1", "file_unique_id": "s1", "width": 512, "height": 512, "is_animated": False,
+                        "is_video": False, "type": "regular"},
+        }})
+
+    def staff_text(self, user_id: int, text: str, thread_id: int | None = None,
+                   reply_to: dict[str, Any] | None = None) -> None:
+        """Someone writes in the staff group (in a topic, or replying to a message)."""
+        msg: dict[str, Any] = {
+            "message_id": self._next_message_id(), "date": int(time.time()),
+            "chat": {"id": STAFF_CHAT, "type": "supergroup", "title": "社工组", "is_forum": self.forum},
+            "from": {"id": user_id, "is_bot": False, "first_name": "社工"}, "text": text,
+        }
+        if thread_id:
+            msg["message_thread_id"] = thread_id
+            msg["is_topic_message"] = True
+        if reply_to:
+            msg["reply_to_message"] = reply_to
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        self.push({"message": msg})
+
+    def press(self, user_id: int, data: str, message: dict[str, Any]) -> None:
+        """Someone presses an inline button on a bot message."""
+        self.push({"callback_query": {"id": f"cq{time.time_ns()}", "from": {"id": user_id, "is_bot": False,
+                   "first_name": "社工"}, "chat_instance": "ci", "data": data, "message": message}})
+
+    # ---- looking at what the bot did ---------------------------------------------------------
+
+    def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """Every sendMessage, optionally to one chat."""
+        with self.lock:
+            calls = list(self.calls)
+        return [p for m, p in calls if m == "sendMessage" and (chat_id is None or int(p["chat_id"]) == chat_id)]
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        """Every call of a method."""
+        with self.lock:
+            return [p for m, p in self.calls if m == method]
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
+        """Wait (without blocking the bot's event loop) until predicate() is truthy."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            value = predicate()
+            if value:
+                return value
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"timed out waiting; calls so far: {[m for m, _ in self.calls][-30:]}")
+
+    # ---- the HTTP side -----------------------------------------------------------------------
+
+    def _message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        private = chat_id > 0
+        msg: dict[str, Any] = {
+            "message_id": self._next_message_id(), "date": int(time.time()), "from": BOT_USER,
+            "chat": ({"id": chat_id, "type": "private", "first_name": "居民"} if private else
+                     {"id": chat_id, "type": "supergroup", "title": "社工组", "is_forum": self.forum}),
+            "text": params.get("text", ""),
+        }
+        if params.get("message_thread_id"):
+            msg["message_thread_id"] = int(params["message_thread_id"])
+            msg["is_topic_message"] = True
+        if params.get("reply_markup"):
+            markup = params["reply_markup"]
+            msg["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+            if "keyboard" in msg["reply_markup"]:
+                del msg["reply_markup"]  # reply keyboards are not echoed back on messages
+        return msg
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, Any]:
+        """The fake's reply to one Bot API call: (HTTP status, result)."""
+        with self.lock:
+            self.calls.append((method, params))
+        if method == "getMe":
+            return 200, BOT_USER
+        if method == "getUpdates":
+            offset = int(params.get("offset") or 0)
+            deadline = time.monotonic() + 0.2
+            while time.monotonic() < deadline:
+                with self.lock:
+                    ready = [u for u in self.updates if u["update_id"] >= offset]
+                if ready:
+                    return 200, ready
+                time.sleep(0.02)
+            return 200, []
+        chat = params.get("chat_id")
+        if chat is not None and int(chat) in self.fail_chats:
+            return 502, None
+        if method == "sendMessage":
+            return 200, self._message(params)
+        if method == "editMessageText":
+            return 200, self._message({**params, "chat_id": params.get("chat_id", STAFF_CHAT)})
+        if method == "createForumTopic":
+            with self.lock:
+                self._thread_id += 1
+                return 200, {"message_thread_id": self._thread_id, "name": params.get("name", ""),
+                             "icon_color": 7322096}
+        return 200, True
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8") if length else ""
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    params = json.loads(raw or "{}")
+                else:
+                    params = {k: v[0] for k, v in parse_qs(raw).items()}
+                method = self.path.rsplit("/", 1)[-1]
+                status, result = fake.answer(method, params)
+                if status == 200:
+                    body = {"ok": True, "result": result}
+                else:
+                    body = {"ok": False, "error_code": status, "description": "Bad Gateway"}
+                data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the bot stopped polling mid-request
+
+        return Handler

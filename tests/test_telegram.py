@@ -1,0 +1,235 @@
+"""End-to-end: the real PTB Application against a fake Bot API server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from typing import Any, Awaitable, Callable
+
+import pytest
+
+from bot import messages
+from bot.telegram_channel import TelegramChannel, split_message
+from tests.fake_telegram import STAFF_CHAT, FakeBotAPI
+
+pytestmark = pytest.mark.telegram
+
+RESIDENT, MERCHANT, WORKER, STRANGER = 111, 222, 9001, 666
+
+
+def telegram_settings(settings: Any, base_url: str) -> Any:
+    tg = {**settings.telegram, "staff_chat_id": STAFF_CHAT, "base_url": base_url, "jobs_interval": 0.2}
+    ho = {**settings.handoff, "notify_retry_seconds": 0.2, "notify_max_retry_seconds": 0.5}
+    return dataclasses.replace(settings, telegram=tg, handoff=ho)
+
+
+def run(make_engine: Callable[[], Any], settings: Any, fake: FakeBotAPI,
+        scenario: Callable[[Any], Awaitable[None]]) -> None:
+    """Start the Application (polling the fake), run the scenario, stop cleanly."""
+
+    async def main() -> None:
+        engine = make_engine()
+        engine.handoff.add_worker(str(WORKER), "王老师")
+        app = TelegramChannel(engine, telegram_settings(settings, fake.base_url)).build("123:TEST")
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=0)
+        try:
+            await scenario(engine)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+
+    asyncio.run(main())
+
+
+def texts(fake: FakeBotAPI, chat: int) -> list[str]:
+    return [p["text"] for p in fake.sent(chat)]
+
+
+def last_markup(fake: FakeBotAPI, chat: int) -> dict[str, Any]:
+    marked = [p for p in fake.sent(chat) if p.get("reply_markup")]
+    return json.loads(marked[-1]["reply_markup"]) if marked else {}
+
+
+def test_split_message_at_sentence_boundaries():
+    text = "第一句。" * 2000
+    parts = split_message(text, 4096)
+    assert all(len(p) <= 4096 for p in parts) and "".join(parts) == text
+    assert all(p.endswith("。") for p in parts)
+    assert split_message("短") == ["短"]
+
+
+def test_resident_tutorial_with_buttons(make_engine, settings):
+    with FakeBotAPI() as fake:
+
+        async def scenario(engine: Any) -> None:
+            fake.user_text(RESIDENT, "/start")
+            await fake.wait_for(lambda: any("隐私提示" in t for t in texts(fake, RESIDENT)))
+            fake.user_text(RESIDENT, "孙子不在家，我想在手机上买点菜")
+            await fake.wait_for(lambda: any("哪个软件" in t for t in texts(fake, RESIDENT)))
+            rows = last_markup(fake, RESIDENT)["keyboard"]
+            assert all(len(r) == 1 for r in rows)  # residents: one big button per row
+            assert fake.called("sendChatAction")
+            fake.user_text(RESIDENT, "多多买菜")
+            await fake.wait_for(lambda: any(t.startswith("第1步") for t in texts(fake, RESIDENT)))
+            fake.user_text(RESIDENT, "下一步")
+            await fake.wait_for(lambda: any(t.startswith("第2步") for t in texts(fake, RESIDENT)))
+            fake.user_sticker(RESIDENT)
+            await fake.wait_for(lambda: messages.NON_TEXT_MESSAGE in texts(fake, RESIDENT))
+
+        run(make_engine, settings, fake, scenario)
+
+
+def test_merchant_question(make_engine, settings):
+    with FakeBotAPI() as fake:
+
+        async def scenario(engine: Any) -> None:
+            fake.user_text(MERCHANT, "预算就几百块怎么推广")
+            await fake.wait_for(lambda: any("没什么钱" in t for t in texts(fake, MERCHANT)))
+            rows = last_markup(fake, MERCHANT)["keyboard"]
+            assert max(len(r) for r in rows) == 2  # merchants: two per row
+
+        run(make_engine, settings, fake, scenario)
+
+
+def test_handoff_consent_claim_relay_and_close(make_engine, settings):
+    with FakeBotAPI(forum=True) as fake:
+
+        async def scenario(engine: Any) -> None:
+            fake.user_text(RESIDENT, "/human")
+            await fake.wait_for(lambda: messages.CONSENT_ASK in texts(fake, RESIDENT))
+            assert fake.sent(STAFF_CHAT) == []  # nothing shared before yes
+            fake.user_text(RESIDENT, "可以")
+            post = await fake.wait_for(lambda: [p for p in fake.sent(STAFF_CHAT) if "新工单" in p["text"]])
+            assert "claim:" in post[0]["reply_markup"]
+            ticket = engine.handoff.queue()[0]
+            assert ticket.notified == 1 and ticket.consent == 1
+            posted = {"message_id": ticket.staff_message_id, "date": 0, "text": post[0]["text"],
+                      "chat": {"id": STAFF_CHAT, "type": "supergroup", "title": "社工组", "is_forum": True}}
+            # Someone who is not a social worker is refused and nothing changes.
+            fake.press(STRANGER, f"claim:{ticket.id}", posted)
+            await fake.wait_for(lambda: [a for a in fake.called("answerCallbackQuery") if a.get("show_alert")])
+            assert engine.handoff.require(ticket.id).status == "waiting"
+            fake.press(WORKER, f"claim:{ticket.id}", posted)
+            await fake.wait_for(lambda: fake.called("createForumTopic"))
+            await fake.wait_for(lambda: any("王老师已经来了" in t for t in texts(fake, RESIDENT)))
+            thread = engine.handoff.require(ticket.id).thread_id
+            assert thread and fake.called("editMessageText")
+            # Person -> social worker, in the ticket's topic.
+            fake.user_text(RESIDENT, "王老师好，我眼睛不好")
+            relayed = await fake.wait_for(lambda: [p for p in fake.sent(STAFF_CHAT) if "我眼睛不好" in p["text"]])
+            assert int(relayed[0]["message_thread_id"]) == thread
+            # Social worker -> person, marked as from a social worker.
+            fake.staff_text(WORKER, "您好，我来帮您", thread_id=thread)
+            await fake.wait_for(lambda: "👩 社工王老师：您好，我来帮您" in texts(fake, RESIDENT))
+            # A non-worker writing in the topic is refused.
+            fake.staff_text(STRANGER, "我也来说两句", thread_id=thread)
+            await fake.wait_for(lambda: messages.STAFF_NOT_WORKER in texts(fake, STAFF_CHAT))
+            assert "我也来说两句" not in "".join(texts(fake, RESIDENT))
+            fake.staff_text(WORKER, "/close 教会了用长辈模式", thread_id=thread)
+            await fake.wait_for(lambda: messages.CLOSED_NOTICE in texts(fake, RESIDENT))
+            await fake.wait_for(lambda: fake.called("closeForumTopic"))
+            closed = engine.handoff.require(ticket.id)
+            assert closed.status == "closed" and closed.close_note == "教会了用长辈模式"
+            fake.user_text(RESIDENT, "谢谢")
+            await fake.wait_for(lambda: messages.THANKS_REPLY in texts(fake, RESIDENT))  # back with the bot
+
+        run(make_engine, settings, fake, scenario)
+
+
+def test_reply_thread_mode_and_queue(make_engine, settings):
+    with FakeBotAPI(forum=False) as fake:
+
+        async def scenario(engine: Any) -> None:
+            fake.user_text(MERCHANT, "找社工")
+            fake.user_text(MERCHANT, "可以")
+            await fake.wait_for(lambda: engine.handoff.queue() and engine.handoff.queue()[0].notified)
+            ticket = engine.handoff.queue()[0]
+            fake.staff_text(WORKER, "/queue")
+            await fake.wait_for(lambda: any(f"#{ticket.id}" in t and "待处理" in t for t in texts(fake, STAFF_CHAT)))
+            posted = {"message_id": ticket.staff_message_id, "date": 0, "text": "x",
+                      "chat": {"id": STAFF_CHAT, "type": "supergroup", "title": "社工组"}}
+            fake.press(WORKER, f"claim:{ticket.id}", posted)
+            await fake.wait_for(lambda: engine.handoff.require(ticket.id).status == "claimed")
+            assert not fake.called("createForumTopic")
+            fake.staff_text(WORKER, "请问您开的什么店？", reply_to=posted)
+            await fake.wait_for(lambda: any("请问您开的什么店" in t for t in texts(fake, MERCHANT)))
+
+        run(make_engine, settings, fake, scenario)
+
+
+def test_urgent_reaches_staff_at_once_and_repeats_until_claimed(make_engine, settings):
+    with FakeBotAPI() as fake:
+        s = dataclasses.replace(settings, handoff={**settings.handoff, "urgent_repeat_minutes": 0.005})
+
+        async def scenario(engine: Any) -> None:
+            fake.user_text(RESIDENT, "有人打电话让我把钱转到安全账户 我已经转了一万")
+            await fake.wait_for(lambda: any("110" in t for t in texts(fake, RESIDENT)))
+            await fake.wait_for(lambda: any("紧急工单" in t for t in texts(fake, STAFF_CHAT)))
+            await fake.wait_for(lambda: any("还没有人接" in t for t in texts(fake, STAFF_CHAT)))
+
+        run(make_engine, s, fake, scenario)
+
+
+def test_staff_group_down_then_up_loses_nothing(make_engine, settings):
+    with FakeBotAPI() as fake:
+        fake.fail_chats.add(STAFF_CHAT)
+
+        async def scenario(engine: Any) -> None:
+            fake.user_text(RESIDENT, "我爸有老年痴呆出门到现在没回来")
+            await fake.wait_for(lambda: any("110" in t for t in texts(fake, RESIDENT)))
+            ticket = await fake.wait_for(lambda: engine.handoff.queue() and engine.handoff.queue()[0])
+            await fake.wait_for(lambda: engine.handoff.require(ticket.id).notify_attempts >= 2)
+            assert engine.handoff.require(ticket.id).notified == 0
+            fake.fail_chats.clear()
+            await fake.wait_for(lambda: engine.handoff.require(ticket.id).notified == 1)
+            assert any(f"#{ticket.id}" in t for t in texts(fake, STAFF_CHAT))
+
+        run(make_engine, settings, fake, scenario)
+
+
+def test_restart_in_the_middle_of_an_open_relay(make_engine, settings):
+    with FakeBotAPI() as fake:
+        box: dict[str, Any] = {}
+
+        async def before(engine: Any) -> None:
+            fake.user_text(RESIDENT, "找社工")
+            fake.user_text(RESIDENT, "可以")
+            ticket = await fake.wait_for(lambda: engine.handoff.queue() and engine.handoff.queue()[0].notified
+                                         and engine.handoff.queue()[0])
+            posted = {"message_id": ticket.staff_message_id, "date": 0, "text": "x",
+                      "chat": {"id": STAFF_CHAT, "type": "supergroup", "title": "社工组", "is_forum": True}}
+            fake.press(WORKER, f"claim:{ticket.id}", posted)
+            await fake.wait_for(lambda: engine.handoff.require(ticket.id).thread_id)
+            box["ticket"] = engine.handoff.require(ticket.id)
+
+        run(make_engine, settings, fake, before)
+
+        async def after(engine: Any) -> None:
+            ticket = box["ticket"]
+            fake.user_text(RESIDENT, "重启以后还在吗")
+            relayed = await fake.wait_for(lambda: [p for p in fake.sent(STAFF_CHAT) if "重启以后还在吗" in p["text"]])
+            assert int(relayed[0]["message_thread_id"]) == ticket.thread_id
+            fake.staff_text(WORKER, "在的", thread_id=ticket.thread_id)
+            await fake.wait_for(lambda: "👩 社工王老师：在的" in texts(fake, RESIDENT))
+
+        run(make_engine, settings, fake, after)
+
+
+def test_terminal_reply_is_delivered_by_the_job(make_engine, settings):
+    with FakeBotAPI() as fake:
+
+        async def scenario(engine: Any) -> None:
+            fake.user_text(RESIDENT, "找社工")
+            fake.user_text(RESIDENT, "可以")
+            ticket = await fake.wait_for(lambda: engine.handoff.queue() and engine.handoff.queue()[0])
+            engine.handoff.claim(ticket.id, str(WORKER))
+            engine.handoff.add_message(ticket.id, "worker", "我是王老师，从电脑上回复您", delivered=False)
+            await fake.wait_for(lambda: any("从电脑上回复您" in t for t in texts(fake, RESIDENT)))
+            assert engine.handoff.outbox() == []
+
+        run(make_engine, settings, fake, scenario)
