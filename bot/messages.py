@@ -180,3 +180,4 @@ PRIVACY_CONFIRM = "确定要删除我保存的您的全部聊天记录和设置�
 PRIVACY_CONFIRM_BUTTONS = ("确定删除", "不删了")
 PRIVACY_DELETED = "已经删除了您的聊天记录和设置。以后有需要，随时再来找我。"
 PRIVACY_KEPT = "好的，没有删除。"
+IDS = "chat id: {chat}\nyour user id: {user}"

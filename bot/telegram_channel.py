@@ -108,6 +108,7 @@ class TelegramChannel:
         app.add_handler(CommandHandler("menu", self.command_intent("nav_menu"), filters=private))
         app.add_handler(CommandHandler("human", self.command_intent("request_human"), filters=private))
         app.add_handler(CommandHandler("delete_my_data", self.command_intent("privacy_delete"), filters=private))
+        app.add_handler(CommandHandler("id", self.ids))
         app.add_handler(CommandHandler("queue", self.queue, filters=staff))
         app.add_handler(CommandHandler("close", self.close, filters=staff))
         app.add_handler(CallbackQueryHandler(self.claim, pattern=f"^{CLAIM_PREFIX}"))
@@ -325,6 +326,12 @@ class TelegramChannel:
                 await context.bot.close_forum_topic(self.staff_chat_id, ticket.thread_id)
             except TelegramError as exc:
                 logger.warning("ticket %d: could not close the forum topic (%s)", ticket.id, exc)
+
+    async def ids(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/id: this chat's id and your user id (for staff_chat_id and `linli workers add`)."""
+        msg = update.effective_message
+        if msg is not None and update.effective_chat is not None and update.effective_user is not None:
+            await msg.reply_text(messages.IDS.format(chat=update.effective_chat.id, user=update.effective_user.id))
 
     async def queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/queue: the open tickets, urgent first."""

@@ -78,6 +78,8 @@ def test_resident_tutorial_with_buttons(make_engine, settings):
             await fake.wait_for(lambda: any(t.startswith("第1步") for t in texts(fake, RESIDENT)))
             fake.user_text(RESIDENT, "下一步")
             await fake.wait_for(lambda: any(t.startswith("第2步") for t in texts(fake, RESIDENT)))
+            fake.user_text(RESIDENT, "/id")
+            await fake.wait_for(lambda: any(f"your user id: {RESIDENT}" in t for t in texts(fake, RESIDENT)))
             fake.user_sticker(RESIDENT)
             await fake.wait_for(lambda: messages.NON_TEXT_MESSAGE in texts(fake, RESIDENT))
 
