@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, TextIO
@@ -332,6 +333,29 @@ def cmd_handoff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_privacy(args: argparse.Namespace) -> int:
+    """A person's data as JSON (right to a copy), or retention: purge old conversations."""
+    from bot.store import Store, open_db
+
+    settings = _settings(args)
+    store = Store(open_db(settings.db_path))
+    if args.privacy_command == "export":
+        data = store.export_user(args.user)
+        if data["profile"] is None and not data["messages"] and not data["tickets"]:
+            print(f"Error: nothing is stored for user {args.user!r}", file=sys.stderr)
+            return 1
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return 0
+    spec = args.older_than or f"{settings.retention_days}d"
+    m = re.fullmatch(r"(\d+)\s*d?", spec.strip())
+    if not m:
+        print(f"Error: --older-than takes a number of days like 180d, got {spec!r}", file=sys.stderr)
+        return 1
+    counts = store.purge_older_than(float(m.group(1)))
+    print(f"purged data older than {m.group(1)} days: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
 def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument(
@@ -397,6 +421,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text")
     p.add_argument("--worker", required=True, help="your social-worker id")
 
+    pv = sub.add_parser("privacy", help="a person's data (PIPL) and retention",
+                        description="A person's data as JSON, and retention.")
+    _global_options(pv, suppress=True)
+    pv_sub = pv.add_subparsers(dest="privacy_command", metavar="PRIVACY_COMMAND")
+    pv_sub.required = True
+    p = add("export", cmd_privacy, "print everything stored about a user as JSON", pv_sub)
+    p.add_argument("user", help="the user id, e.g. tg:123456789 (Telegram) or terminal")
+    p = add("purge", cmd_privacy, "delete conversations older than the retention period", pv_sub)
+    p.add_argument("--older-than", metavar="DAYS", help="e.g. 180d (default: storage.retention_days)")
+
     kn = sub.add_parser("knowledge", help="build, check and search the knowledge base",
                         description="Build, check and search the knowledge base.")
     _global_options(kn, suppress=True)
@@ -440,6 +474,10 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    from bot.privacy import MaskingFilter
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(MaskingFilter())
     try:
         return int(args.func(args) or 0)
     except ChatbotError as exc:

@@ -64,9 +64,12 @@ TELEGRAM_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "base_url": ("", str),  # another Bot API server; env TELEGRAM_BASE_URL wins
     "poll_interval": (1.0, float),
     "jobs_interval": (5.0, float),  # how often unsent tickets and replies are retried
+    "flood_messages": (20, int),  # more than this many messages ...
+    "flood_seconds": (10.0, float),  # ... in this many seconds from one person gets one slow-down note
 }
 STORAGE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "db_path": ("linli.db", str),
+    "retention_days": (180, int),  # conversations older than this are deleted by `linli privacy purge`
 }
 
 
@@ -97,6 +100,7 @@ class Settings:
     content_dir: Path = Path("knowledge/content")
     channels: dict[str, Any] = field(default_factory=dict)
     db_path: Path = Path("linli.db")
+    retention_days: int = 180
 
     @property
     def base_dir(self) -> Path:
@@ -229,4 +233,5 @@ def load_config(path: str | Path | None = None, db_path: str | Path | None = Non
         content_dir=rel(knowledge["content_dir"]),
         channels=channels,
         db_path=db,
+        retention_days=storage["retention_days"],
     )

@@ -17,6 +17,7 @@ from bot import messages
 from bot.config import Settings
 from bot.handoff import Handoff, OfficeHours, Ticket
 from bot.models import IncomingMessage, Reply
+from bot.privacy import mask
 from bot.store import Store, open_db
 from dialogues.loader import load_flows
 from dialogues.manager import DialogueManager
@@ -80,6 +81,8 @@ class Engine:
             parse = ParseResult(msg.text, intent, self.manager._capability_of(intent), 1.0)
         else:
             parse = self.pipeline.parse(msg.text)
+        # From here on only the masked text is stored, logged or shown to staff (PIPL).
+        msg = IncomingMessage(msg.user_id, mask(msg.text), msg.channel, msg.chat_id, msg.received_at)
         inbox = self._deliver_outbox(msg.user_id)
         ticket = self.handoff.active(msg.user_id)
         if ticket is not None and ticket.status == "claimed":
@@ -167,7 +170,7 @@ class Engine:
             "text": msg.text, "intent": parse.intent, "capability": parse.capability,
             "confidence": round(parse.confidence, 4), "flow": state.get("flow"), "step": str(state.get("step")),
         }
-        self.store.save_turn(msg.user_id, msg.channel, state, inbound, [r.text for r in replies],
+        self.store.save_turn(msg.user_id, msg.channel, state, inbound, [mask(r.text) for r in replies],
                              persona=str(state.get("slots", {}).get("persona") or ""))
 
     def _summary(self, user_id: str, state: dict[str, Any], parse: ParseResult, text: str) -> str:

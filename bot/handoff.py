@@ -17,6 +17,7 @@ import sqlite_utils
 
 from bot.errors import ConfigError, HandoffError
 from bot.models import utcnow
+from bot.privacy import mask
 from bot.store import TICKET_MESSAGES, TICKETS, WORKERS
 
 logger = logging.getLogger(__name__)
@@ -138,13 +139,13 @@ class Handoff:
         with self.db.atomic():
             if existing is not None:
                 if priority == "urgent" and existing.priority != "urgent":
-                    self.db[TICKETS].update(existing.id, {"priority": "urgent", "summary": summary})
+                    self.db[TICKETS].update(existing.id, {"priority": "urgent", "summary": mask(summary)})
                     logger.info("ticket %d raised to urgent", existing.id)
                 return self.require(existing.id)
             table = self.db[TICKETS]
             table.insert({
                 "user_id": user_id, "channel": channel, "chat_id": chat_id, "persona": persona,
-                "priority": priority, "status": "waiting", "reason": reason, "summary": summary,
+                "priority": priority, "status": "waiting", "reason": reason, "summary": mask(summary),
                 "consent": int(consent), "notified": 0, "notify_attempts": 0, "created_at": utcnow(),
             })
             tid = int(table.last_pk)
@@ -209,7 +210,7 @@ class Handoff:
         ``delivered=False`` puts it in the outbox: a channel delivers it and marks it sent.
         """
         table = self.db[TICKET_MESSAGES]
-        table.insert({"ticket_id": ticket_id, "direction": direction, "text": text,
+        table.insert({"ticket_id": ticket_id, "direction": direction, "text": mask(text),
                       "staff_message_id": staff_message_id, "delivered": int(delivered), "created_at": utcnow()})
         return int(table.last_pk)
 

@@ -16,6 +16,7 @@ from typing import Any, Callable
 import sqlite_utils
 
 from bot.models import utcnow
+from bot.privacy import mask
 
 logger = logging.getLogger(__name__)
 
@@ -157,10 +158,11 @@ class Store:
                 {"user_id": user_id, "state": json.dumps(state, ensure_ascii=False), "updated_at": now},
                 pk="user_id",
             )
-            self.db[TRANSCRIPT].insert({**inbound, "user_id": user_id, "direction": "in", "created_at": now})
+            self.db[TRANSCRIPT].insert({**inbound, "text": mask(str(inbound.get("text") or "")), "user_id": user_id,
+                                        "direction": "in", "created_at": now})
             for text in outbound:
                 self.db[TRANSCRIPT].insert(
-                    {"user_id": user_id, "direction": "out", "text": text, "flow": inbound.get("flow"),
+                    {"user_id": user_id, "direction": "out", "text": mask(text), "flow": inbound.get("flow"),
                      "step": inbound.get("step"), "created_at": now}
                 )
 
@@ -188,3 +190,41 @@ class Store:
                 f"UPDATE {TICKETS} SET user_id = '', chat_id = '', summary = '', close_note = '' WHERE user_id = ?",
                 [user_id],
             )
+
+    def export_user(self, user_id: str) -> dict[str, Any]:
+        """Everything stored about a person, as JSON-able data (PIPL right to a copy)."""
+        def rows(sql: str, args: list[Any]) -> list[dict[str, Any]]:
+            return list(self.db.query(sql, args))
+
+        tickets = rows(f"SELECT * FROM {TICKETS} WHERE user_id = ? ORDER BY id", [user_id])
+        state = self.load_state(user_id)
+        return {
+            "user_id": user_id,
+            "profile": (rows(f"SELECT * FROM {USERS} WHERE user_id = ?", [user_id]) or [None])[0],
+            "dialogue_state": state,
+            "messages": rows(f"SELECT direction, text, intent, created_at FROM {TRANSCRIPT} WHERE user_id = ? "
+                             "ORDER BY id", [user_id]),
+            "tickets": tickets,
+            "ticket_messages": [m for t in tickets for m in rows(
+                f"SELECT ticket_id, direction, text, created_at FROM {TICKET_MESSAGES} WHERE ticket_id = ? ORDER BY id",
+                [t["id"]])],
+        }
+
+    def purge_older_than(self, days: float) -> dict[str, int]:
+        """Retention: delete conversations older than ``days``; closed tickets keep only their counts."""
+        import datetime as dt
+
+        cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).isoformat(timespec="seconds")
+        counts: dict[str, int] = {}
+        with self.db.atomic():
+            counts["messages"] = self.db.execute(f"DELETE FROM {TRANSCRIPT} WHERE created_at < ?", [cutoff]).rowcount
+            counts["states"] = self.db.execute(f"DELETE FROM {STATES} WHERE updated_at < ?", [cutoff]).rowcount
+            counts["profiles"] = self.db.execute(f"DELETE FROM {USERS} WHERE last_seen < ?", [cutoff]).rowcount
+            old = [r[0] for r in self.db.execute(
+                f"SELECT id FROM {TICKETS} WHERE status = 'closed' AND closed_at < ? AND user_id != ''", [cutoff])]
+            for tid in old:
+                self.db.execute(f"DELETE FROM {TICKET_MESSAGES} WHERE ticket_id = ?", [tid])
+                self.db.execute(
+                    f"UPDATE {TICKETS} SET user_id = '', chat_id = '', summary = '', close_note = '' WHERE id = ?", [tid])
+            counts["tickets"] = len(old)
+        return counts

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from collections import defaultdict, deque
 from typing import Any
 
 from telegram import (
@@ -38,6 +40,7 @@ from bot.engine import Engine, safe_handle
 from bot.errors import ChatbotError, HandoffError
 from bot.handoff import Ticket
 from bot.models import IncomingMessage, Reply
+from bot.privacy import mask
 
 logger = logging.getLogger(__name__)
 MAX_MESSAGE = 4096
@@ -90,6 +93,23 @@ class TelegramChannel:
         self.staff_chat_id = int(settings.telegram["staff_chat_id"])
         self.h = settings.handoff
         self.t = settings.telegram
+        self.retention_days = settings.retention_days
+        self.flood_limit = int(self.t["flood_messages"])
+        self.flood_window = float(self.t["flood_seconds"])
+        self._recent: dict[str, deque[float]] = defaultdict(deque)
+        self._warned: set[str] = set()
+
+    def _flooding(self, key: str) -> bool:
+        """More than ``flood_messages`` in ``flood_seconds`` from one person."""
+        now = time.monotonic()
+        q = self._recent[key]
+        q.append(now)
+        while q and now - q[0] > self.flood_window:
+            q.popleft()
+        if len(q) <= self.flood_limit:
+            self._warned.discard(key)
+            return False
+        return True
 
     # ---- building ----------------------------------------------------------------------------
 
@@ -100,6 +120,13 @@ class TelegramChannel:
         if base:
             base = base.rstrip("/")
             builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+        try:
+            from telegram.ext import AIORateLimiter
+
+            # Respect Telegram's limits (30 msg/s overall, 20/min per group) when many write at once.
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        except RuntimeError:  # the rate-limiter extra is missing
+            logger.warning("python-telegram-bot[rate-limiter] is not installed; sending without a rate limiter")
         app = builder.build()
         staff = filters.Chat(self.staff_chat_id) if self.staff_chat_id else filters.UpdateType.MESSAGE & ~filters.ALL
         private = filters.ChatType.PRIVATE
@@ -142,12 +169,20 @@ class TelegramChannel:
         if chat is None or user is None:
             return
         key = user_key(user.id)
-        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
         msg = IncomingMessage(user_id=key, text=text, channel="telegram", chat_id=str(chat.id))
+        if self._flooding(key) and self.engine.pipeline.parse(text).capability != "urgent":
+            # One polite slow-down message, not twenty replies; the words are still kept.
+            self.engine.store.save_turn(key, "telegram", self.engine.store.load_state(key) or {},
+                                        {"text": mask(text), "intent": "flood"}, [])
+            if key not in self._warned:
+                self._warned.add(key)
+                await context.bot.send_message(chat.id, messages.SLOW_DOWN)
+            return
+        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
         outcome = safe_handle(self.engine, msg, intent)
         await self._send(context, chat.id, outcome.replies, key)
         if outcome.relay is not None:
-            await self._relay_to_staff(context, outcome.relay, text, outcome.relay_message_id)
+            await self._relay_to_staff(context, outcome.relay, mask(text), outcome.relay_message_id)
         if outcome.new_ticket is not None:
             await self._notify(context, outcome.new_ticket)
 
@@ -155,7 +190,7 @@ class TelegramChannel:
         """/start: a short welcome, what Linli can do, and a one-line privacy notice."""
         if update.effective_chat is None or update.effective_user is None:
             return
-        await context.bot.send_message(update.effective_chat.id, messages.START_TEXT)
+        await context.bot.send_message(update.effective_chat.id, messages.START_TEXT.format(days=self.retention_days))
         await self._handle(update, context, "/start", "greet")
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -128,7 +128,8 @@ def test_chat_jsonl_keeps_state_per_user_and_never_crashes(make_engine):
     "command",
     [[], ["run"], ["chat"], ["ask"], ["nlu"], ["nlu", "train"], ["nlu", "test"], ["flows", "validate"],
      ["knowledge", "build"], ["knowledge", "validate"], ["knowledge", "search"], ["workers", "add"], ["workers", "list"],
-     ["handoff", "list"], ["handoff", "claim"], ["handoff", "reply"], ["handoff", "close"], ["handoff", "show"]],
+     ["handoff", "list"], ["handoff", "claim"], ["handoff", "reply"], ["handoff", "close"], ["handoff", "show"],
+     ["privacy", "export"], ["privacy", "purge"]],
 )
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -142,5 +143,6 @@ def test_readme_mentions_every_command():
     for cmd in ("make run", "make test", "linli run", "linli chat", "linli chat --jsonl", "linli ask", "linli ask --jsonl",
                 "linli nlu train", "linli nlu test", "linli flows validate", "linli knowledge build",
                 "linli knowledge validate", "linli knowledge search", "linli workers add", "linli workers list",
-                "linli handoff list", "linli handoff claim", "linli handoff reply", "linli handoff close"):
+                "linli handoff list", "linli handoff claim", "linli handoff reply", "linli handoff close",
+                "linli privacy export", "linli privacy purge"):
         assert cmd in readme, cmd

@@ -235,3 +235,21 @@ def test_terminal_reply_is_delivered_by_the_job(make_engine, settings):
             assert engine.handoff.outbox() == []
 
         run(make_engine, settings, fake, scenario)
+
+
+def test_flood_gets_one_slow_down_note(make_engine, settings):
+    with FakeBotAPI() as fake:
+        s = dataclasses.replace(settings, telegram={**settings.telegram, "flood_messages": 3, "flood_seconds": 60.0})
+
+        async def scenario(engine: Any) -> None:
+            for i in range(8):
+                fake.user_text(MERCHANT, f"你好{i}")
+            await fake.wait_for(lambda: messages.SLOW_DOWN in texts(fake, MERCHANT))
+            await asyncio.sleep(0.5)
+            assert texts(fake, MERCHANT).count(messages.SLOW_DOWN) == 1
+            rows = list(engine.store.db.query("SELECT text FROM transcript WHERE direction = 'in'"))
+            assert len(rows) == 8  # every message kept, even the ones not answered
+            fake.user_text(MERCHANT, "我爸摔倒了起不来")  # urgent still gets through
+            await fake.wait_for(lambda: any("120" in t for t in texts(fake, MERCHANT)))
+
+        run(make_engine, s, fake, scenario)
