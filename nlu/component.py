@@ -32,6 +32,7 @@ class Message:
     ranking: list[tuple[str, float]] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     fallback: bool = False
+    urgent_rule: str | None = None  # the rule category that fired, if any (nlu/rules.py)
 
 
 class Component:

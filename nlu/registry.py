@@ -41,6 +41,7 @@ def _import_builtins() -> None:
     import nlu.classifier  # noqa: F401
     import nlu.entities  # noqa: F401
     import nlu.fallback  # noqa: F401
+    import nlu.rules  # noqa: F401
     import nlu.featurizers  # noqa: F401
     import nlu.tokenizer  # noqa: F401
 
