@@ -59,6 +59,17 @@ def _load_pipeline(args: argparse.Namespace) -> Any:
     return load_pipeline(_settings(args))
 
 
+_LINE_BREAKERS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def jsonl_line(obj: dict[str, Any]) -> str:
+    """One JSON line: readable Chinese, but every character some readers treat as a line break escaped."""
+    text = json.dumps(obj, ensure_ascii=False)
+    for ch, esc in _LINE_BREAKERS.items():
+        text = text.replace(ch, esc)
+    return text + "\n"
+
+
 def _ask_jsonl(pipeline: Any, stdin: TextIO, stdout: TextIO) -> None:
     """One JSON line out for every line in; a bad line gets an ``error`` field, never a crash."""
     for n, line in enumerate(stdin, start=1):
@@ -75,7 +86,7 @@ def _ask_jsonl(pipeline: Any, stdin: TextIO, stdout: TextIO) -> None:
                 except Exception as exc:  # one bad message must not stop the batch
                     logger.exception("line %d: parse failed", n)
                     out = {"text": obj["text"], "error": f"line {n}: parse failed ({type(exc).__name__})", "line": n}
-        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        stdout.write(jsonl_line(out))
         stdout.flush()
 
 
@@ -167,7 +178,7 @@ def chat_jsonl(engine: Any, stdin: TextIO, stdout: TextIO) -> None:
                         "buttons": [b for r in res.replies for b in r.buttons],
                         "handoff": res.handoff,
                     }
-        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        stdout.write(jsonl_line(out))
         stdout.flush()
 
 

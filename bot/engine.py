@@ -77,6 +77,10 @@ class Engine:
 
         ``intent`` forces the intent (Telegram commands such as /menu or /human).
         """
+        # A broken client can send lone surrogates, which SQLite cannot store: replace them.
+        text = msg.text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        if text != msg.text:
+            msg = IncomingMessage(msg.user_id, text, msg.channel, msg.chat_id, msg.received_at)
         if intent is not None:
             parse = ParseResult(msg.text, intent, self.manager._capability_of(intent), 1.0)
         else:

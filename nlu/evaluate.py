@@ -94,6 +94,9 @@ def _predict(pipeline: Pipeline, examples: list[Example], capabilities: dict[str
     out = []
     for ex, r in zip(examples, results):
         top, conf, top_cap = r.ranking[0] if r.ranking else (FALLBACK_INTENT, 0.0, "out_of_scope")
+        if r.capability == "urgent" and top_cap != "urgent":
+            # The rule layer made it urgent: that is what the bot acts on.
+            top, conf, top_cap = r.intent, r.confidence, r.capability
         out.append(
             Prediction(
                 text=ex.text,
