@@ -97,8 +97,12 @@ class Engine:
         new_ticket = None
         for event in turn.events:
             if event["type"] == "help_request":
-                new_ticket = self._open_ticket(msg, turn.state, parse, event)
-                replies += self._ticket_replies(new_ticket)
+                opened = self._open_ticket(msg, turn.state, parse, event)
+                replies += self._ticket_replies(opened)
+                if opened.created_now:
+                    new_ticket = opened
+                elif ticket is None:
+                    ticket = opened
         if any(e["type"] == "delete_user_data" for e in turn.events):
             self.store.delete_user(msg.user_id)
             return Outcome(inbox + replies, parse, turn.intent, turn.capability)

@@ -51,6 +51,7 @@ class Ticket:
     claimed_at: str | None = None
     closed_at: str | None = None
     close_note: str | None = None
+    created_now: bool = False  # set by Handoff.open when this call created the ticket
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Ticket:
@@ -134,12 +135,17 @@ class Handoff:
 
     def open(self, user_id: str, channel: str, chat_id: str, priority: str, reason: str, summary: str,
              persona: str = "", consent: bool = False) -> Ticket:
-        """Open a ticket (or return the person's open one, raised to urgent if needed)."""
+        """Open a ticket (or return the person's open one, raised to urgent if needed).
+
+        ``ticket.created_now`` tells the two apart (only a new ticket is posted to the staff group).
+        """
         existing = self.active(user_id)
         with self.db.atomic():
             if existing is not None:
                 if priority == "urgent" and existing.priority != "urgent":
-                    self.db[TICKETS].update(existing.id, {"priority": "urgent", "summary": mask(summary)})
+                    # Raised to urgent: post it again so the staff group sees the 🚨 at once.
+                    self.db[TICKETS].update(existing.id, {"priority": "urgent", "summary": mask(summary),
+                                                          "notified": 0, "next_notify_at": None})
                     logger.info("ticket %d raised to urgent", existing.id)
                 return self.require(existing.id)
             table = self.db[TICKETS]
@@ -150,7 +156,9 @@ class Handoff:
             })
             tid = int(table.last_pk)
         logger.info("ticket %d opened (%s, %s) chat=%s", tid, priority, reason, chat_id)
-        return self.require(tid)
+        ticket = self.require(tid)
+        object.__setattr__(ticket, "created_now", True)
+        return ticket
 
     def queue(self) -> list[Ticket]:
         """Open tickets: urgent first, then oldest first."""
