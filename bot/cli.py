@@ -70,22 +70,29 @@ def jsonl_line(obj: dict[str, Any]) -> str:
     return text + "\n"
 
 
-def _ask_jsonl(pipeline: Any, stdin: TextIO, stdout: TextIO) -> None:
-    """One JSON line out for every line in; a bad line gets an ``error`` field, never a crash."""
+def _jsonl_requests(stdin: TextIO) -> Any:
+    """(line number, request object or None, error or None) for every input line."""
     for n, line in enumerate(stdin, start=1):
         try:
             obj = json.loads(line)
         except ValueError as exc:
-            out: dict[str, Any] = {"error": f"line {n}: not valid JSON ({exc.msg})", "line": n}
-        else:
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                out = {"error": f"line {n}: expected an object with a string field 'text'", "line": n}
-            else:
-                try:
-                    out = pipeline.parse(obj["text"]).as_dict()
-                except Exception as exc:  # one bad message must not stop the batch
-                    logger.exception("line %d: parse failed", n)
-                    out = {"text": obj["text"], "error": f"line {n}: parse failed ({type(exc).__name__})", "line": n}
+            yield n, None, {"error": f"line {n}: not valid JSON ({exc.msg})", "line": n}
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            yield n, None, {"error": f"line {n}: expected an object with a string field 'text'", "line": n}
+            continue
+        yield n, obj, None
+
+
+def _ask_jsonl(pipeline: Any, stdin: TextIO, stdout: TextIO) -> None:
+    """One JSON line out for every line in; a bad line gets an ``error`` field, never a crash."""
+    for n, obj, out in _jsonl_requests(stdin):
+        if obj is not None:
+            try:
+                out = pipeline.parse(obj["text"]).as_dict()
+            except Exception as exc:  # one bad message must not stop the batch
+                logger.exception("line %d: parse failed", n)
+                out = {"text": obj["text"], "error": f"line {n}: parse failed ({type(exc).__name__})", "line": n}
         stdout.write(jsonl_line(out))
         stdout.flush()
 
@@ -156,28 +163,21 @@ def chat_jsonl(engine: Any, stdin: TextIO, stdout: TextIO) -> None:
     from bot.engine import safe_handle
     from bot.models import IncomingMessage
 
-    for n, line in enumerate(stdin, start=1):
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            out: dict[str, Any] = {"error": f"line {n}: not valid JSON ({exc.msg})", "line": n}
-        else:
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                out = {"error": f"line {n}: expected an object with a string field 'text'", "line": n}
+    for _n, obj, out in _jsonl_requests(stdin):
+        if obj is not None:
+            user = str(obj.get("user") or "anonymous")
+            text = obj["text"]
+            if not text.strip():
+                out = {"user": user, "text": text, "intent": "nlu_fallback", "capability": "out_of_scope",
+                       "replies": [messages.EMPTY_MESSAGE], "buttons": [], "handoff": None}
             else:
-                user = str(obj.get("user") or "anonymous")
-                text = obj["text"]
-                if not text.strip():
-                    out = {"user": user, "text": text, "intent": "nlu_fallback", "capability": "out_of_scope",
-                           "replies": [messages.EMPTY_MESSAGE], "buttons": [], "handoff": None}
-                else:
-                    res = safe_handle(engine, IncomingMessage(user_id=user, text=text, channel="jsonl"))
-                    out = {
-                        "user": user, "text": text, "intent": res.intent, "capability": res.capability,
-                        "replies": [r.text for r in res.replies],
-                        "buttons": [b for r in res.replies for b in r.buttons],
-                        "handoff": res.handoff,
-                    }
+                res = safe_handle(engine, IncomingMessage(user_id=user, text=text, channel="jsonl"))
+                out = {
+                    "user": user, "text": text, "intent": res.intent, "capability": res.capability,
+                    "replies": [r.text for r in res.replies],
+                    "buttons": [b for r in res.replies for b in r.buttons],
+                    "handoff": res.handoff,
+                }
         stdout.write(jsonl_line(out))
         stdout.flush()
 

@@ -748,11 +748,7 @@ class DialogueManager:
         self._say(turn, M.CONSENT_ASK, yes_no)
 
     def _fallback(self, turn: Turn, parse: ParseResult, text: str) -> None:
-        st = turn.state
-        st["fallbacks"] = int(st.get("fallbacks", 0)) + 1
-        if st["fallbacks"] >= self.fallbacks_before_handoff:
-            st["pending"] = {"type": "handoff_offer", "reason": "fallbacks"}
-            self._say(turn, M.OFFER_HUMAN, (("可以", {"answer": "yes"}), ("不用了", {"answer": "no"})))
+        if self._missed(turn):
             return
         hits = self.kb.search(text, limit=3) if text.strip() else []
         if hits:
@@ -761,6 +757,18 @@ class DialogueManager:
         else:
             self._say(turn, M.NOT_UNDERSTOOD)
             self._menu(turn)
+
+    def _missed(self, turn: Turn, first: str = "") -> bool:
+        """Count a misunderstanding; at the limit, offer a social worker (True when offered)."""
+        st = turn.state
+        st["fallbacks"] = int(st.get("fallbacks", 0)) + 1
+        if st["fallbacks"] < self.fallbacks_before_handoff:
+            return False
+        st["pending"] = {"type": "handoff_offer", "reason": "fallbacks"}
+        if first:
+            self._say(turn, first)
+        self._say(turn, M.OFFER_HUMAN, (("可以", {"answer": "yes"}), ("不用了", {"answer": "no"})))
+        return True
 
     def _privacy(self, turn: Turn, parse: ParseResult) -> None:
         if parse.intent == "privacy_delete":
@@ -787,12 +795,7 @@ class DialogueManager:
             self._say(turn, M.OK_REPLY)
 
     def _out_of_scope(self, turn: Turn, parse: ParseResult) -> None:
-        st = turn.state
-        st["fallbacks"] = int(st.get("fallbacks", 0)) + 1
-        if st["fallbacks"] >= self.fallbacks_before_handoff:
-            st["pending"] = {"type": "handoff_offer", "reason": "fallbacks"}
-            self._say(turn, M.OUT_OF_SCOPE)
-            self._say(turn, M.OFFER_HUMAN, (("可以", {"answer": "yes"}), ("不用了", {"answer": "no"})))
+        if self._missed(turn, M.OUT_OF_SCOPE):
             return
         self._menu(turn, M.OUT_OF_SCOPE)
 

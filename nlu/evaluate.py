@@ -218,7 +218,7 @@ def confusion_svg(predictions: list[Prediction], title: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size_w}" height="{size_h}" '
         f'font-family="sans-serif" font-size="10">',
         f'<text x="10" y="16" font-size="13">{escape(title)}</text>',
-        f'<text x="10" y="32">rows: true intent; columns: predicted; shade: share of the row</text>',
+        '<text x="10" y="32">rows: true intent; columns: predicted; shade: share of the row</text>',
     ]
     for i, lbl in enumerate(labels):
         y = top + i * cell + cell - 3
