@@ -329,7 +329,8 @@ class DialogueManager:
             "handoff": self._handoff, "privacy": self._privacy, "smalltalk": self._smalltalk,
         }.get(cap, self._out_of_scope)
         handler(turn, parse)
-        if was_in in self.flows and st.get("flow") == was_in and handler is not self._smalltalk:
+        same_flow = any(e["type"] == "same_flow" for e in turn.events)
+        if was_in in self.flows and st.get("flow") == was_in and handler is not self._smalltalk and not same_flow:
             # A new question in the middle of a tutorial: answered; offer to go back.
             st["paused"] = {"flow": was_in, "step": was_step}
             st["flow"] = None
@@ -407,6 +408,11 @@ class DialogueManager:
             return
         if chosen is None:
             chosen = candidates[0]
+        if chosen.id == st.get("flow"):
+            # Asked about the tutorial they are already in: stay on the current step.
+            turn.events.append({"type": "same_flow"})
+            self._show_step(turn, chosen)
+            return
         self._start_flow(turn, chosen, parse.intent)
 
     def _start_flow(self, turn: Turn, flow: Flow, intent: str = "") -> None:
@@ -528,9 +534,12 @@ class DialogueManager:
         st = turn.state
         paused = st["paused"]
         flow = self.flows.get(paused["flow"])
-        if flow is None:
+        offers = int(paused.get("offers", 0)) + 1
+        if flow is None or offers > 2:
+            # Offered twice and not taken: stop asking (菜单 still leads back to every tutorial).
             st["paused"] = None
             return
+        paused["offers"] = offers
         st["pending"] = {"type": "resume"}
         self._say(turn, M.RESUME_OFFER.format(title=flow.title, n=int(paused["step"]) + 1),
                   (("继续", {"answer": "yes"}), ("不用了", {"answer": "no"})))
