@@ -47,6 +47,7 @@ URGENT_TEXT = {
 }
 FOLLOWUPS = {"followup_cost", "followup_howto"}
 NAV = {"nav_next", "nav_prev", "nav_repeat", "nav_simpler", "nav_menu", "nav_exit"}
+GLOSSARY_RE = re.compile(r"(.{2,8}?)(是啥|是什么|是啥子|啥意思|什么意思|是干嘛的|是干啥的|指的是|是哪个)")
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "几": 3}
 CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
@@ -306,6 +307,8 @@ class DialogueManager:
         in_flow = st.get("flow") in self.flows
         if in_flow and self._answer_ask(turn, parse, text):
             return
+        if self._glossary(turn, text):
+            return
         if in_flow and (intent in NAV or intent == "affirm"):
             self._navigate(turn, intent)
             return
@@ -489,6 +492,21 @@ class DialogueManager:
         elif intent == "nav_exit":
             st["flow"], st["paused"] = None, None
             self._say(turn, M.TUTORIAL_EXITED)
+
+    def _glossary(self, turn: Turn, text: str) -> bool:
+        """"验证码是啥" / "自提点是什么意思": explain the word, and stay on the tutorial step."""
+        m = GLOSSARY_RE.search(re.sub(r"\s+", "", text))
+        if m is None or len(text.strip()) > 20:
+            return False
+        term = next((t for t in M.GLOSSARY if t in m.group(1)), None)
+        if term is None:
+            return False
+        self._say(turn, M.GLOSSARY[term])
+        flow = self.flows.get(turn.state.get("flow") or "")
+        if flow is not None:
+            self._say(turn, M.GLOSSARY_BACK)
+            self._show_step(turn, flow)
+        return True
 
     def _answer_ask(self, turn: Turn, parse: ParseResult, text: str) -> bool:
         """The current step asks for a slot: take it from the entities or the text, then move on."""
