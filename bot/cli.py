@@ -188,6 +188,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if args.jsonl:
         chat_jsonl(engine, sys.stdin, sys.stdout)
     else:
+        if sys.stdin.isatty() and not getattr(args, "verbose", False):
+            # Log lines between the person's messages are noise in an interactive chat.
+            logging.getLogger().setLevel(logging.WARNING)
         terminal_chat(engine, sys.stdin, sys.stdout, sys.stdin.isatty(), user_id=args.user)
     return 0
 
