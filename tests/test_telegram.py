@@ -253,3 +253,31 @@ def test_flood_gets_one_slow_down_note(make_engine, settings):
             await fake.wait_for(lambda: any("120" in t for t in texts(fake, MERCHANT)))
 
         run(make_engine, s, fake, scenario)
+
+
+def test_run_starts_telegram_only_with_a_token(monkeypatch, capsys):
+    from bot import cli
+
+    started = {}
+    monkeypatch.setattr("bot.telegram_channel.run_telegram", lambda s, e: started.update(token=s.telegram["token"]))
+    monkeypatch.setattr(cli, "_engine", lambda args: object())
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    assert cli.main(["run"]) == 0
+    assert started == {"token": "123:abc"}
+
+
+def test_webhook_mode_needs_a_url(tmp_path, monkeypatch):
+    from bot.config import load_config
+    from bot.errors import ConfigError
+    from tests.factories import CONFIG_TEMPLATE, write_project
+
+    cfg = write_project(tmp_path, CONFIG_TEMPLATE + "channels:\n  telegram:\n    mode: webhook\n")
+    with pytest.raises(ConfigError, match="webhook_url' is required in webhook mode"):
+        load_config(cfg)
+    cfg = write_project(tmp_path, CONFIG_TEMPLATE + "channels:\n  telegram:\n    mode: push\n")
+    with pytest.raises(ConfigError, match="must be polling or webhook"):
+        load_config(cfg)
+    monkeypatch.setenv("TELEGRAM_BASE_URL", "http://127.0.0.1:9")
+    cfg = write_project(tmp_path, CONFIG_TEMPLATE + "channels:\n  telegram:\n    staff_chat_id: -100\n")
+    s = load_config(cfg)
+    assert s.telegram["base_url"] == "http://127.0.0.1:9" and s.telegram["staff_chat_id"] == -100
