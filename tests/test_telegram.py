@@ -108,8 +108,9 @@ def test_handoff_consent_claim_relay_and_close(make_engine, settings):
             fake.user_text(RESIDENT, "可以")
             post = await fake.wait_for(lambda: [p for p in fake.sent(STAFF_CHAT) if "新工单" in p["text"]])
             assert "claim:" in post[0]["reply_markup"]
-            ticket = engine.handoff.queue()[0]
-            assert ticket.notified == 1 and ticket.consent == 1
+            # The post is recorded by the fake before the bot hears back; wait for the bot's bookkeeping.
+            ticket = await fake.wait_for(lambda: engine.handoff.queue()[0].notified and engine.handoff.queue()[0])
+            assert ticket.consent == 1
             posted = {"message_id": ticket.staff_message_id, "date": 0, "text": post[0]["text"],
                       "chat": {"id": STAFF_CHAT, "type": "supergroup", "title": "社工组", "is_forum": True}}
             # Someone who is not a social worker is refused and nothing changes.
@@ -232,7 +233,7 @@ def test_terminal_reply_is_delivered_by_the_job(make_engine, settings):
             engine.handoff.claim(ticket.id, str(WORKER))
             engine.handoff.add_message(ticket.id, "worker", "我是王老师，从电脑上回复您", delivered=False)
             await fake.wait_for(lambda: any("从电脑上回复您" in t for t in texts(fake, RESIDENT)))
-            assert engine.handoff.outbox() == []
+            await fake.wait_for(lambda: engine.handoff.outbox() == [])  # marked delivered once sent
 
         run(make_engine, settings, fake, scenario)
 
