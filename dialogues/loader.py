@@ -11,24 +11,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from bot.errors import FlowError
+from bot.yamlio import item_lines, read_yaml
 from dialogues.schema import AUDIENCES, FLOW_KINDS, KNOWN_SLOTS, Button, Flow, Step, Transition
-
-
-def _lines(text: str) -> tuple[int, list[int]]:
-    """Line of the flow mapping and of each item under ``steps``."""
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return 0, []
-    if not isinstance(root, yaml.MappingNode):
-        return 0, []
-    for key, value in root.value:
-        if key.value == "steps" and isinstance(value, yaml.SequenceNode):
-            return root.start_mark.line + 1, [item.start_mark.line + 1 for item in value.value]
-    return root.start_mark.line + 1, []
 
 
 def _as_str_date(value: Any) -> str:
@@ -68,20 +54,14 @@ def _transitions(raw: Any, where: str, errors: list[str]) -> tuple[Transition, .
 
 def read_flow(path: Path, errors: list[str]) -> Flow | None:
     """Parse one flow file, appending problems to ``errors``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        errors.append(f"{path}:{mark.line + 1 if mark else '?'}: invalid YAML: {getattr(exc, 'problem', exc)}")
+    read = read_yaml(path, errors)
+    if read is None:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        errors.append(f"{path}: cannot be read ({exc})")
-        return None
+    text, doc = read
     if not isinstance(doc, dict):
         errors.append(f"{path}:1: a flow file must be a mapping with 'flow' and 'steps'")
         return None
-    flow_line, step_lines = _lines(text)
+    flow_line, step_lines = item_lines(text, "steps")
     fid = doc.get("flow")
     where = f"{path}:{flow_line}"
     if not isinstance(fid, str) or not fid:

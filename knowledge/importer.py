@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from bot.errors import KnowledgeBaseError
+from bot.yamlio import item_lines, read_yaml
 
 KINDS = ("policy", "marketing", "tool", "hotline", "platform")
 AUDIENCES = ("resident", "merchant", "social_worker", "any")
@@ -49,34 +49,19 @@ class Entry:
         return self.data.get(key, default)
 
 
-def _entry_lines(text: str) -> list[int]:
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return []
-    if isinstance(root, yaml.MappingNode):
-        for k, v in root.value:
-            if k.value == "entries" and isinstance(v, yaml.SequenceNode):
-                return [item.start_mark.line + 1 for item in v.value]
-    return []
-
-
 def read_content(directory: Path, errors: list[str]) -> list[Entry]:
     """Every entry in the YAML files under ``directory`` (problems go to ``errors``)."""
     entries: list[Entry] = []
     files = sorted(p for p in directory.rglob("*") if p.suffix in (".yml", ".yaml"))
     for path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            errors.append(f"{path}:{mark.line + 1 if mark else '?'}: invalid YAML: {getattr(exc, 'problem', exc)}")
+        read = read_yaml(path, errors)
+        if read is None:
             continue
+        text, doc = read
         if not isinstance(doc, dict) or not isinstance(doc.get("entries"), list):
             errors.append(f"{path}:1: a content file needs a list under 'entries'")
             continue
-        lines = _entry_lines(text)
+        _, lines = item_lines(text, "entries")
         for i, raw in enumerate(doc["entries"]):
             where = f"{path}:{lines[i] if i < len(lines) else '?'}"
             if not isinstance(raw, dict):

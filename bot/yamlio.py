@@ -1,0 +1,35 @@
+"""Reading hand-written YAML files (flows, knowledge content) with line numbers for error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def read_yaml(path: Path, errors: list[str]) -> tuple[str, Any] | None:
+    """The file's text and parsed document, or None with a ``file:line`` problem appended."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return text, yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        errors.append(f"{path}:{mark.line + 1 if mark else '?'}: invalid YAML: {getattr(exc, 'problem', exc)}")
+    except (OSError, UnicodeDecodeError) as exc:
+        errors.append(f"{path}: cannot be read ({exc})")
+    return None
+
+
+def item_lines(text: str, key: str) -> tuple[int, list[int]]:
+    """1-based line of the top-level mapping and of each item of the list under ``key``."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return 0, []
+    if not isinstance(root, yaml.MappingNode):
+        return 0, []
+    for k, value in root.value:
+        if k.value == key and isinstance(value, yaml.SequenceNode):
+            return root.start_mark.line + 1, [item.start_mark.line + 1 for item in value.value]
+    return root.start_mark.line + 1, []
