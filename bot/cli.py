@@ -370,6 +370,52 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Anonymous reports for social workers: an HTML or Markdown page, and the needs table as CSV."""
+    import csv
+    import datetime as dt
+
+    from bot.report import NEEDS_COLUMNS, collect, labels_and_flows, needs_rows
+    from bot.report_render import render_html, render_markdown
+    from bot.store import open_db
+
+    settings = _settings(args)
+    if args.days is not None and args.days < 1:
+        print(f"Error: --days must be 1 or more, got {args.days}", file=sys.stderr)
+        return 1
+    try:
+        until = dt.date.fromisoformat(args.until) if args.until else None
+    except ValueError:
+        print(f"Error: --until takes a date like 2026-11-30, got {args.until!r}", file=sys.stderr)
+        return 1
+    if str(settings.db_path) != ":memory:" and not Path(settings.db_path).exists():
+        print(f"Error: database not found: {settings.db_path} (set --db, LINLI_DB or storage.db_path)", file=sys.stderr)
+        return 1
+    db = open_db(settings.db_path)
+    labels, flows = labels_and_flows(settings)
+    tz = str(settings.handoff["timezone"])
+    if args.needs_csv:
+        rows = needs_rows(db, args.days, until, tz, labels)
+        # utf-8 with a BOM so spreadsheet programs on Windows read the Chinese correctly
+        with open(args.needs_csv, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(NEEDS_COLUMNS)
+            writer.writerows(rows)
+        print(f"Wrote {len(rows)} rows of needs to {args.needs_csv}")
+        if not args.out:
+            return 0
+    report = collect(db, args.days or 30, until, tz, labels, flows)
+    text = render_markdown(report) if args.format == "md" else render_html(report)
+    out = args.out or ("report.md" if args.format == "md" else "report.html")
+    if out == "-":
+        sys.stdout.write(text)
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"Wrote the report for {report.start} to {report.end} ({report.totals['messages']} messages, "
+              f"{report.totals['people']} people) to {out}")
+    return 0
+
+
 def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument(
@@ -396,6 +442,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("chat", cmd_chat, "chat with the full bot in the terminal (buttons are numbers you can type)")
     p.add_argument("--jsonl", action="store_true", help='read {"user", "text"} lines from stdin, one JSON line out each')
     p.add_argument("--user", default="terminal", help="the user id for the terminal chat (default: terminal)")
+
+    p = add("report", cmd_report, "anonymous reports for social workers: needs, gaps, tutorials, handoffs, ratings")
+    p.add_argument("--days", type=int, default=None, help="how many days up to --until (report default 30; "
+                   "the needs CSV covers everything stored unless --days is given)")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="the last day of the period (default: today)")
+    p.add_argument("--out", metavar="FILE", help="where to write the report (default report.html or report.md; - for stdout)")
+    p.add_argument("--format", choices=("html", "md"), default="html", help="self-contained HTML (default) or Markdown")
+    p.add_argument("--needs-csv", metavar="FILE", help="write needs by month, category, persona and region as CSV")
 
     flows = sub.add_parser("flows", help="check dialogue flows", description="Check dialogue flows.")
     _global_options(flows, suppress=True)

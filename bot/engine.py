@@ -27,6 +27,9 @@ from nlu.result import ParseResult
 
 logger = logging.getLogger(__name__)
 
+# Dialogue events the store keeps for the reports (bot/report.py).
+REPORT_EVENTS = {"flow_started", "flow_step", "flow_finished", "feedback"}
+
 
 @dataclass
 class Outcome:
@@ -113,7 +116,8 @@ class Engine:
             if new_ticket is None:
                 # A waiting ticket: the bot keeps helping, and the social worker will see this too.
                 self.handoff.add_message(current.id, "user", msg.text)
-        self._save(msg, turn.state, parse, turn.intent, inbox + replies)
+        self._save(msg, turn.state, parse, turn.intent, inbox + replies,
+                   [e for e in turn.events if e["type"] in REPORT_EVENTS])
         logger.info("chat=%s intent=%s confidence=%.2f", msg.user_id, parse.intent, parse.confidence)
         return Outcome(inbox + replies, parse, turn.intent, turn.capability, handoff, new_ticket=new_ticket)
 
@@ -173,13 +177,15 @@ class Engine:
         return str(m["text"])
 
     def _save(self, msg: IncomingMessage, state: dict[str, Any], parse: ParseResult, intent: str,
-              replies: list[Reply]) -> None:
+              replies: list[Reply], events: list[dict[str, Any]] | None = None) -> None:
+        slots = state.get("slots", {})
         inbound = {
             "text": msg.text, "intent": parse.intent, "capability": parse.capability,
             "confidence": round(parse.confidence, 4), "flow": state.get("flow"), "step": str(state.get("step")),
+            "region": str(slots.get("region") or ""),
         }
         self.store.save_turn(msg.user_id, msg.channel, state, inbound, [mask(r.text) for r in replies],
-                             persona=str(state.get("slots", {}).get("persona") or ""))
+                             persona=str(slots.get("persona") or ""), events=events)
 
     def _summary(self, user_id: str, state: dict[str, Any], parse: ParseResult, text: str) -> str:
         """What a social worker can read in ten seconds: who, what they asked, where they got stuck."""

@@ -201,3 +201,11 @@ GLOSSARY = {
     "屏幕共享": "屏幕共享就是让别人看到您手机上的一切，包括密码和验证码。陌生人让您开，一定是骗子。",
 }
 GLOSSARY_BACK = "我们接着看刚才这一步："
+
+# ---- answer ratings (reports for social workers) ------------------------------------------
+FEEDBACK_ASK = "这个回答有帮助吗？"
+FEEDBACK_YES = "👍 有帮助"
+FEEDBACK_NO = "👎 没帮助"
+FEEDBACK_THANKS = "谢谢您！还有别的想问的，随时跟我说。"
+FEEDBACK_SORRY = "谢谢您告诉我们，我们会把这个回答改好。要不要请社工帮您看看？"
+FEEDBACK_ALREADY = "谢谢，您的评价已经收到了。"

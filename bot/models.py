@@ -28,3 +28,4 @@ class Reply:
 
     text: str
     buttons: tuple[str, ...] = ()
+    kind: str = ""  # "feedback": the 👍/👎 question (Telegram shows it with inline buttons)

@@ -27,6 +27,8 @@ HELP_REQUESTS = "help_requests"  # schema v1 only; v2 moved its rows to tickets
 TICKETS = "tickets"
 WORKERS = "workers"
 TICKET_MESSAGES = "ticket_messages"
+FEEDBACK = "feedback"
+TUTORIAL_RUNS = "tutorial_runs"
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -95,7 +97,29 @@ def _v2(db: sqlite_utils.Database) -> None:
     db[TICKET_MESSAGES].create_index(["staff_message_id"], if_not_exists=True)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """For reports: persona and region on each message, answer ratings, and tutorial runs."""
+    for column in ("persona", "region"):
+        if column not in db[TRANSCRIPT].columns_dict:
+            db[TRANSCRIPT].add_column(column, str)
+    db[TRANSCRIPT].create_index(["created_at"], if_not_exists=True)
+    db[FEEDBACK].create(
+        {"id": int, "user_id": str, "kind": str, "subject": str, "title": str, "helpful": int, "persona": str,
+         "created_at": str},
+        pk="id",
+        if_not_exists=True,
+    )
+    db[TUTORIAL_RUNS].create(
+        {"id": int, "user_id": str, "flow": str, "persona": str, "started_at": str, "last_step": int,
+         "updated_at": str, "finished_at": str},
+        pk="id",
+        if_not_exists=True,
+        defaults={"last_step": 0},
+    )
+    db[TUTORIAL_RUNS].create_index(["user_id", "flow", "id"], if_not_exists=True)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 
 
 def open_db(path: str | Path | None) -> sqlite_utils.Database:
@@ -143,10 +167,17 @@ class Store:
         inbound: dict[str, Any],
         outbound: list[str],
         persona: str = "",
+        events: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Save the new state, the person's message and the bot's replies atomically."""
+        """Save the new state, the person's message, the bot's replies and report events atomically.
+
+        ``events`` are the dialogue's ``flow_started`` / ``flow_step`` / ``flow_finished`` /
+        ``feedback`` events: anonymous-by-design rows that the reports count.
+        """
         now = utcnow()
         with self.db.atomic():
+            for event in events or ():
+                self._record_event(user_id, persona, event, now)
             self.db[USERS].upsert(
                 {"user_id": user_id, "channel": channel, "persona": persona, "last_seen": now},
                 pk="user_id",
@@ -159,12 +190,39 @@ class Store:
                 pk="user_id",
             )
             self.db[TRANSCRIPT].insert({**inbound, "text": mask(str(inbound.get("text") or "")), "user_id": user_id,
-                                        "direction": "in", "created_at": now})
+                                        "direction": "in", "persona": persona, "created_at": now})
             for text in outbound:
                 self.db[TRANSCRIPT].insert(
                     {"user_id": user_id, "direction": "out", "text": mask(text), "flow": inbound.get("flow"),
                      "step": inbound.get("step"), "created_at": now}
                 )
+
+    def _record_event(self, user_id: str, persona: str, event: dict[str, Any], now: str) -> None:
+        kind = event.get("type")
+        if kind == "feedback":
+            self.db[FEEDBACK].insert({
+                "user_id": user_id, "kind": str(event.get("kind") or ""), "subject": str(event.get("subject") or ""),
+                "title": str(event.get("title") or ""),
+                "helpful": 1 if event.get("helpful") else 0, "persona": persona, "created_at": now,
+            })
+        elif kind == "flow_started":
+            self.db[TUTORIAL_RUNS].insert({
+                "user_id": user_id, "flow": event["flow"], "persona": persona, "started_at": now,
+                "last_step": int(event.get("step", 0)), "updated_at": now,
+            })
+        elif kind in ("flow_step", "flow_finished"):
+            row = self.db.execute(
+                f"SELECT id, last_step FROM {TUTORIAL_RUNS} WHERE user_id = ? AND flow = ? AND finished_at IS NULL "
+                "ORDER BY id DESC LIMIT 1", [user_id, event["flow"]],
+            ).fetchone()
+            if row is None:
+                return  # a run that started before reports existed, or was deleted
+            update: dict[str, Any] = {"updated_at": now}
+            if kind == "flow_finished":
+                update["finished_at"] = now
+            else:
+                update["last_step"] = max(int(row[1] or 0), int(event.get("step", 0)))
+            self.db[TUTORIAL_RUNS].update(row[0], update)
 
     def recent_messages(self, user_id: str, limit: int = 10) -> list[dict[str, Any]]:
         """The last messages of a user's conversation, oldest first."""
@@ -190,6 +248,9 @@ class Store:
                 f"UPDATE {TICKETS} SET user_id = '', chat_id = '', summary = '', close_note = '' WHERE user_id = ?",
                 [user_id],
             )
+            # Ratings and tutorial progress hold no text: they stay for the counts, unlinked from the person.
+            for table in (FEEDBACK, TUTORIAL_RUNS):
+                self.db.execute(f"UPDATE {table} SET user_id = '' WHERE user_id = ?", [user_id])
 
     def export_user(self, user_id: str) -> dict[str, Any]:
         """Everything stored about a person, as JSON-able data (PIPL right to a copy)."""
@@ -205,6 +266,10 @@ class Store:
             "messages": rows(f"SELECT direction, text, intent, created_at FROM {TRANSCRIPT} WHERE user_id = ? "
                              "ORDER BY id", [user_id]),
             "tickets": tickets,
+            "ratings": rows(f"SELECT kind, subject, helpful, created_at FROM {FEEDBACK} WHERE user_id = ? ORDER BY id",
+                            [user_id]),
+            "tutorials": rows(f"SELECT flow, started_at, last_step, finished_at FROM {TUTORIAL_RUNS} "
+                              "WHERE user_id = ? ORDER BY id", [user_id]),
             "ticket_messages": [m for t in tickets for m in rows(
                 f"SELECT ticket_id, direction, text, created_at FROM {TICKET_MESSAGES} WHERE ticket_id = ? ORDER BY id",
                 [t["id"]])],
@@ -227,4 +292,6 @@ class Store:
                 self.db.execute(
                     f"UPDATE {TICKETS} SET user_id = '', chat_id = '', summary = '', close_note = '' WHERE id = ?", [tid])
             counts["tickets"] = len(old)
+            for table, column in ((FEEDBACK, "created_at"), (TUTORIAL_RUNS, "updated_at")):
+                self.db.execute(f"UPDATE {table} SET user_id = '' WHERE {column} < ? AND user_id != ''", [cutoff])
         return counts

@@ -45,6 +45,7 @@ from bot.privacy import mask
 logger = logging.getLogger(__name__)
 MAX_MESSAGE = 4096
 CLAIM_PREFIX = "claim:"
+FEEDBACK_PREFIX = "fb:"
 
 
 def user_key(user_id: int) -> str:
@@ -73,6 +74,14 @@ def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     if current:
         parts.append(current)
     return [p for p in parts if p.strip()]
+
+
+def feedback_keyboard() -> InlineKeyboardMarkup:
+    """👍 / 👎 as inline buttons; a tap arrives as a callback query (``fb:1`` / ``fb:0``)."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(messages.FEEDBACK_YES, callback_data=f"{FEEDBACK_PREFIX}1"),
+        InlineKeyboardButton(messages.FEEDBACK_NO, callback_data=f"{FEEDBACK_PREFIX}0"),
+    ]])
 
 
 def keyboard(buttons: tuple[str, ...], one_per_row: bool) -> ReplyKeyboardMarkup | None:
@@ -139,6 +148,7 @@ class TelegramChannel:
         app.add_handler(CommandHandler("queue", self.queue, filters=staff))
         app.add_handler(CommandHandler("close", self.close, filters=staff))
         app.add_handler(CallbackQueryHandler(self.claim, pattern=f"^{CLAIM_PREFIX}"))
+        app.add_handler(CallbackQueryHandler(self.rate, pattern=f"^{FEEDBACK_PREFIX}[01]$"))
         app.add_handler(MessageHandler(staff & filters.TEXT & ~filters.COMMAND, self.on_staff_message))
         app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text))
         app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, self.on_other))
@@ -157,6 +167,10 @@ class TelegramChannel:
     async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply], key: str) -> None:
         one_per_row = self._resident_layout(key)
         for reply in replies:
+            if reply.kind == "feedback":
+                # Inline buttons under the question, so the reply keyboard of the answer stays usable.
+                await context.bot.send_message(chat_id, reply.text, reply_markup=feedback_keyboard())
+                continue
             parts = split_message(reply.text)
             for i, part in enumerate(parts):
                 markup = keyboard(reply.buttons, one_per_row) if i == len(parts) - 1 else None
@@ -213,6 +227,19 @@ class TelegramChannel:
         if update.effective_message is None or update.effective_message.text is None:
             return
         await self._handle(update, context, update.effective_message.text)
+
+    async def rate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """👍 / 👎 under "这个回答有帮助吗？": handled like the typed button, then the buttons go away."""
+        query = update.callback_query
+        if query is None or query.data is None:
+            return
+        label = messages.FEEDBACK_YES if query.data.endswith("1") else messages.FEEDBACK_NO
+        await query.answer()
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)
+        except TelegramError as exc:
+            logger.warning("could not remove the rating buttons (%s)", exc)
+        await self._handle(update, context, label)
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, locations, files: say kindly what Linli can read today."""

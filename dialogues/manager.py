@@ -46,6 +46,8 @@ URGENT_TEXT = {
     "urgent_missing": M.URGENT_MISSING,
 }
 FOLLOWUPS = {"followup_cost", "followup_howto"}
+# What rates the last answer: the two buttons, or the thumbs alone typed or sent as an emoji.
+FEEDBACK_WORDS = {M.FEEDBACK_YES: 1, M.FEEDBACK_NO: 0, "👍": 1, "👎": 0, "👍🏻": 1, "👎🏻": 0}
 NAV = {"nav_next", "nav_prev", "nav_repeat", "nav_simpler", "nav_menu", "nav_exit"}
 GLOSSARY_RE = re.compile(r"(.{2,8}?)(是啥|是什么|是啥子|啥意思|什么意思|是干嘛的|是干啥的|指的是|是哪个)")
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "几": 3}
@@ -57,6 +59,7 @@ def new_state() -> dict[str, Any]:
     return {
         "flow": None, "step": 0, "paused": None, "pending": None, "slots": {}, "topic": None,
         "tool": None, "tools": [], "fallbacks": 0, "persona_asked": False, "buttons": {}, "last": [], "turns": 0,
+        "feedback": None, "feedback_turn": -1, "rated": [],
     }
 
 
@@ -94,6 +97,7 @@ class Turn:
     events: list[dict[str, Any]] = field(default_factory=list)
     intent: str = ""
     capability: str = ""
+    rate: dict[str, str] | None = None  # an answer the person may rate (tutorial, policy, tool)
 
 
 class DialogueManager:
@@ -115,28 +119,66 @@ class DialogueManager:
         st["buttons"] = {}
         self._take_entities(st, parse)
         action = self._button_action(buttons, text)
+        rating = FEEDBACK_WORDS.get(text.strip())
 
         if parse.capability == "urgent":
             # Safety first: the hotline comes before anything else, whatever was going on.
             self._urgent(turn, parse)
+        elif rating is not None:
+            self._rate(turn, rating)
         elif action is not None:
             self._do_action(turn, action, parse, text)
         elif not self._pending(turn, parse, text):
             self._route(turn, parse, text)
+        self._maybe_ask_feedback(turn)
         if turn.replies:
-            st["last"] = [r.text for r in turn.replies]
+            st["last"] = [r.text for r in turn.replies if r.kind != "feedback"]
         return turn
+
+    # ---- answer ratings ----------------------------------------------------------------------
+
+    def _maybe_ask_feedback(self, turn: Turn) -> None:
+        """After a tutorial, a policy or a tool answer: one light question, never twice in a row."""
+        st = turn.state
+        if turn.rate is None or not turn.replies:
+            return
+        if st.get("feedback_turn") == st["turns"] - 1 or st.get("pending"):
+            return  # asked last turn, or another question is waiting for an answer
+        if any(e["type"] == "help_request" for e in turn.events) or turn.capability == "urgent":
+            return
+        key = f"{turn.rate['kind']}:{turn.rate['subject']}"
+        if key in (st.get("rated") or []):
+            return
+        st["feedback"], st["feedback_turn"] = dict(turn.rate), st["turns"]
+        self._say(turn, M.FEEDBACK_ASK, ((M.FEEDBACK_YES, {"feedback": 1}), (M.FEEDBACK_NO, {"feedback": 0})),
+                  kind="feedback")
+
+    def _rate(self, turn: Turn, helpful: int) -> None:
+        """👍 / 👎: stored once for the answer last asked about, then a short thank-you."""
+        st = turn.state
+        turn.intent, turn.capability = "feedback", "smalltalk"
+        asked = st.get("feedback")
+        if not asked:
+            self._say(turn, M.FEEDBACK_ALREADY)
+            return
+        st["feedback"] = None
+        st["rated"] = ([*(st.get("rated") or []), f"{asked['kind']}:{asked['subject']}"])[-20:]
+        turn.events.append({"type": "feedback", **asked, "helpful": helpful})
+        if helpful:
+            self._say(turn, M.FEEDBACK_THANKS)
+        else:
+            self._say(turn, M.FEEDBACK_SORRY, (("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})))
 
     # ---- helpers ---------------------------------------------------------------------------
 
-    def _say(self, turn: Turn, text: str, buttons: tuple[Any, ...] = ()) -> None:
+    def _say(self, turn: Turn, text: str, buttons: tuple[Any, ...] = (), kind: str = "") -> None:
         """Add a reply; buttons are labels or (label, action) pairs remembered for the next turn."""
         labels = []
         for b in buttons:
             label, action = (b, {"text": b}) if isinstance(b, str) else b
             labels.append(label)
             turn.state["buttons"][label] = action
-        turn.replies.append(Reply(text, tuple(labels)))
+        turn.replies.append(Reply(text, tuple(labels), kind))
 
     def _button_action(self, buttons: dict[str, Any], text: str) -> dict[str, Any] | None:
         t = text.strip()
@@ -204,7 +246,9 @@ class DialogueManager:
             st["slots"].update(action["slots"])
         if "intent" in action:
             turn.intent, turn.capability = action["intent"], self._capability_of(action["intent"])
-        if action.get("more"):
+        if "feedback" in action:
+            self._rate(turn, int(action["feedback"]))
+        elif action.get("more"):
             self._marketing(turn, self._synthetic(action["intent"], text), more=True)
         elif "need" in action:
             self._tool(turn, self._synthetic("tool_recommend", text), need=action["need"])
@@ -427,6 +471,7 @@ class DialogueManager:
         st["topic"] = {"intent": intent or (flow.intents[0] if flow.intents else ""), "flow": flow.id}
         if flow.intro and start == 0:
             self._say(turn, flow.intro)
+        turn.events.append({"type": "flow_started", "flow": flow.id, "step": start})
         self._show_step(turn, flow)
 
     def _step_buttons(self, st: dict[str, Any], flow: Flow, index: int) -> tuple[Any, ...]:
@@ -452,6 +497,7 @@ class DialogueManager:
         while index < len(flow.steps) - 1 and not conditions_hold(flow.steps[index].when, st["slots"]):
             index += 1
         st["step"] = index
+        turn.events.append({"type": "flow_step", "flow": flow.id, "step": index})
         step = flow.steps[index]
         body = step.simpler if simpler and step.simpler else step.text
         body = re.sub(r"^第\s*\d+\s*步\s*[：:，,]?\s*", "", body)
@@ -531,6 +577,7 @@ class DialogueManager:
         buttons = (("再学一遍", {"flow": flow.id}), ("菜单", {"nav": "nav_menu"}), ("找社工", {"intent": "request_human"}))
         self._say(turn, flow.outro or M.THANKS_REPLY, buttons)
         turn.events.append({"type": "flow_finished", "flow": flow.id})
+        turn.rate = {"kind": "tutorial", "subject": flow.id, "title": flow.title}
 
     def _navigate_outside(self, turn: Turn, intent: str, text: str) -> None:
         st = turn.state
@@ -632,6 +679,7 @@ class DialogueManager:
         buttons += [("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})]
         self._say(turn, M.POLICY_ELIGIBILITY, tuple(buttons))
         st["topic"] = {"intent": parse.intent, "entry": entry["id"]}
+        turn.rate = {"kind": "policy", "subject": entry["id"], "title": str(entry["title"])}
 
     def _say_policy(self, turn: Turn, entry: dict[str, Any]) -> None:
         resident = self._persona(turn.state) == "resident"
@@ -681,6 +729,7 @@ class DialogueManager:
         self._say(turn, "\n".join(lines), tuple(buttons))
         st["tool"], st["tools"] = tools[0]["id"], [t["id"] for t in tools]
         st["topic"] = {"intent": parse.intent}
+        turn.rate = {"kind": "tool", "subject": f"need:{need}", "title": M.TOOL_NEED_LABELS.get(need, need)}
 
     def _tool_by_name(self, name: str) -> dict[str, Any] | None:
         for t in self.kb.by_kind("tool"):
@@ -699,12 +748,14 @@ class DialogueManager:
         elif kind == "policy":
             self._say_policy(turn, entry)
             self._say(turn, M.POLICY_ELIGIBILITY, (("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})))
+            turn.rate = {"kind": "policy", "subject": entry_id, "title": str(entry["title"])}
         elif kind == "marketing" and entry["intents"]:
             self._marketing(turn, self._synthetic(entry["intents"][0], text))
         elif kind == "tool":
             turn.state["tool"] = entry_id
             lines = [f"{entry['name']}：{entry['reason']}", f"收费：{entry['free']}"]
             self._say(turn, "\n".join(lines), M.TOOL_BUTTONS)
+            turn.rate = {"kind": "tool", "subject": entry_id, "title": str(entry["name"])}
         elif kind == "hotline":
             self._say(turn, f"{entry['number']}：{entry['use']}\n{entry.get('notes', '')}".strip())
         elif kind == "platform":

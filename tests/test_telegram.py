@@ -282,3 +282,29 @@ def test_webhook_mode_needs_a_url(tmp_path, monkeypatch):
     cfg = write_project(tmp_path, CONFIG_TEMPLATE + "channels:\n  telegram:\n    staff_chat_id: -100\n")
     s = load_config(cfg)
     assert s.telegram["base_url"] == "http://127.0.0.1:9" and s.telegram["staff_chat_id"] == -100
+
+
+def test_feedback_question_has_inline_buttons_and_a_tap_is_stored(make_engine, settings):
+    with FakeBotAPI() as fake:
+
+        async def scenario(engine: Any) -> None:
+            fake.user_text(MERCHANT, "做海报有没有免费的软件")
+            asked = await fake.wait_for(lambda: [p for p in fake.sent(MERCHANT) if p["text"] == messages.FEEDBACK_ASK])
+            markup = json.loads(asked[0]["reply_markup"])
+            assert [b["callback_data"] for b in markup["inline_keyboard"][0]] == ["fb:1", "fb:0"]
+            # The answer's own reply keyboard (怎么用 / 收费吗) was sent before and is not replaced.
+            answer_keyboards = [json.loads(p["reply_markup"]) for p in fake.sent(MERCHANT)
+                                if p.get("reply_markup") and "keyboard" in p["reply_markup"]]
+            assert any("收费吗" in json.dumps(k, ensure_ascii=False) for k in answer_keyboards)
+            message = {"message_id": 1, "date": 0, "chat": {"id": MERCHANT, "type": "private"},
+                       "text": messages.FEEDBACK_ASK}
+            fake.press(MERCHANT, "fb:0", message)
+            await fake.wait_for(lambda: messages.FEEDBACK_SORRY in texts(fake, MERCHANT))
+            rows = await fake.wait_for(lambda: list(engine.store.db["feedback"].rows))
+            assert [(r["kind"], r["helpful"]) for r in rows] == [("tool", 0)]
+            assert fake.called("editMessageReplyMarkup")  # the buttons are taken away after the tap
+            fake.press(MERCHANT, "fb:1", message)  # a second tap on the same question is not counted
+            await fake.wait_for(lambda: messages.FEEDBACK_ALREADY in texts(fake, MERCHANT))
+            assert engine.store.db["feedback"].count == 1
+
+        run(make_engine, settings, fake, scenario)

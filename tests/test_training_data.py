@@ -160,3 +160,12 @@ def test_heldout_set_is_separate_from_training(settings):
     assert len(held.examples) >= 300
     overlap = [e.text for e in held.examples if e.text in train]
     assert not overlap, f"held-out messages also in training data: {overlap[:5]}"
+
+
+def test_every_intent_has_a_chinese_label_for_reports():
+    from nlu.training_data import load_training_data
+
+    data = load_training_data(PROJECT_ROOT / "nlu" / "data")
+    for intent in data.intents:
+        label = str(data.intent_metadata.get(intent, {}).get("label") or "")
+        assert label and any("\u4e00" <= c <= "\u9fff" for c in label), intent
