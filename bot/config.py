@@ -33,7 +33,12 @@ NLU_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "model_dir": ("nlu/models", str),  # generated; holds the trained model and its fingerprint
     "test_fraction": (0.2, float),  # share of examples held out by `linli nlu test`
     "random_seed": (42, int),
+    "backend": ("local", str),  # local | rasa (parse with a running Rasa server's HTTP API)
+    "rasa_url": ("", str),  # e.g. http://127.0.0.1:5005; required when backend is rasa
+    "rasa_timeout": (2.0, float),  # seconds per request before the local pipeline answers instead
+    "rasa_retry_seconds": (30.0, float),  # while Rasa is down, try it again this often
 }
+NLU_BACKENDS = ("local", "rasa")
 DIALOGUE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "flows_dir": ("dialogues/flows", str),
     "fallbacks_before_handoff": (2, int),
@@ -101,6 +106,10 @@ class Settings:
     channels: dict[str, Any] = field(default_factory=dict)
     db_path: Path = Path("linli.db")
     retention_days: int = 180
+    nlu_backend: str = "local"
+    rasa_url: str = ""
+    rasa_timeout: float = 2.0
+    rasa_retry_seconds: float = 30.0
 
     @property
     def base_dir(self) -> Path:
@@ -180,6 +189,22 @@ def _read_pipeline(raw: Any, path: Path) -> tuple[ComponentConfig, ...]:
     return tuple(out)
 
 
+def _check_backend(nlu: dict[str, Any], source: Path) -> None:
+    """``nlu.backend`` and, for the Rasa backend, its URL and timeouts."""
+    if nlu["backend"] not in NLU_BACKENDS:
+        raise ConfigError(
+            f"{source}: 'nlu.backend' must be one of {', '.join(NLU_BACKENDS)}, got {nlu['backend']!r}"
+        )
+    url = nlu["rasa_url"]
+    if nlu["backend"] == "rasa" and not url:
+        raise ConfigError(f"{source}: 'nlu.rasa_url' is required when 'nlu.backend' is rasa (e.g. http://127.0.0.1:5005)")
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{source}: 'nlu.rasa_url' must start with http:// or https://, got {url!r}")
+    for key in ("rasa_timeout", "rasa_retry_seconds"):
+        if nlu[key] <= 0:
+            raise ConfigError(f"{source}: 'nlu.{key}' must be more than 0 seconds, got {nlu[key]}")
+
+
 def load_config(path: str | Path | None = None, db_path: str | Path | None = None) -> Settings:
     """Read and check config.yml; ``path``/``db_path`` override the file and the environment."""
     cfg_path = Path(path or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG_PATH).resolve()
@@ -194,6 +219,7 @@ def load_config(path: str | Path | None = None, db_path: str | Path | None = Non
     nlu = check_section("nlu", data.get("nlu"), NLU_DEFAULTS, cfg_path)
     if not 0.0 < nlu["test_fraction"] < 1.0:
         raise ConfigError(f"{cfg_path}: 'nlu.test_fraction' must be between 0 and 1, got {nlu['test_fraction']}")
+    _check_backend(nlu, cfg_path)
     dialogue = check_section("dialogue", data.get("dialogue"), DIALOGUE_DEFAULTS, cfg_path)
     knowledge = check_section("knowledge", data.get("knowledge"), KNOWLEDGE_DEFAULTS, cfg_path)
     handoff = check_section("handoff", data.get("handoff"), HANDOFF_DEFAULTS, cfg_path)
@@ -234,4 +260,8 @@ def load_config(path: str | Path | None = None, db_path: str | Path | None = Non
         channels=channels,
         db_path=db,
         retention_days=storage["retention_days"],
+        nlu_backend=nlu["backend"],
+        rasa_url=nlu["rasa_url"].rstrip("/"),
+        rasa_timeout=nlu["rasa_timeout"],
+        rasa_retry_seconds=nlu["rasa_retry_seconds"],
     )

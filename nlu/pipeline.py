@@ -227,10 +227,19 @@ def train_model(settings: Settings, force: bool = False) -> dict[str, Any] | Non
 
 
 def load_pipeline(settings: Settings) -> Pipeline:
-    """Load the trained model named by the settings, warning when it is older than the data."""
+    """Load the trained model named by the settings, warning when it is older than the data.
+
+    With ``nlu.backend: rasa`` the result parses through the Rasa server and keeps this local
+    model for the fallback and urgent rules, and for when Rasa is down (nlu/rasa_backend.py).
+    """
     pipeline = Pipeline.load(settings.model_dir, settings.base_dir)
     if not is_current(settings):
         logger.warning(
             "the NLU model in %s was trained from other data or config; run `linli nlu train`", settings.model_dir
         )
+    if settings.nlu_backend == "rasa":
+        from nlu.rasa_backend import RasaPipeline
+
+        logger.info("NLU backend: Rasa server at %s (local model as fallback)", settings.rasa_url)
+        return RasaPipeline.from_local(settings, pipeline)
     return pipeline
