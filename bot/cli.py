@@ -53,6 +53,30 @@ def cmd_nlu_test(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nlu_export_rasa(args: argparse.Namespace) -> int:
+    """Write the training data and an equivalent pipeline as a Rasa 3.6 project."""
+    from nlu.rasa_export import export_rasa
+
+    summary = export_rasa(_settings(args), Path(args.outdir), epochs=args.epochs, force=args.force)
+    print(summary.describe())
+    print(f"Train it with Rasa 3.6: cd {args.outdir} && rasa train nlu")
+    return 0
+
+
+def cmd_nlu_import_rasa(args: argparse.Namespace) -> int:
+    """Read a Rasa project's NLU data into our YAML and report intents without a capability."""
+    from nlu.rasa_import import DEFAULT_OUT, import_rasa
+
+    out = Path(args.out) if args.out else _settings(args).resolve(DEFAULT_OUT)
+    report = import_rasa(
+        Path(args.path), out, name=args.name,
+        capability_map=Path(args.capability_map) if args.capability_map else None,
+        default_capability=args.default_capability, force=args.force,
+    )
+    print(report.describe())
+    return 0
+
+
 def _load_pipeline(args: argparse.Namespace) -> Any:
     from nlu.pipeline import load_pipeline
 
@@ -525,6 +549,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cross-validation", type=int, metavar="N", default=0, help="N-fold cross-validation")
     p.add_argument("--data", metavar="PATH", help="score the trained model on this labelled NLU YAML instead")
     p.add_argument("--out", metavar="DIR", default="results", help="where to write reports (default: results)")
+    p = add("export-rasa", cmd_nlu_export_rasa, "write the training data as a Rasa 3.6 project (rasa train nlu)", nlu_sub)
+    p.add_argument("outdir", metavar="OUTDIR", help="the folder for config.yml, domain.yml and data/nlu.yml")
+    p.add_argument("--epochs", type=int, default=100, help="DIETClassifier epochs in the exported config (default: 100)")
+    p.add_argument("--force", action="store_true", help="overwrite files from an earlier export")
+    p = add("import-rasa", cmd_nlu_import_rasa, "read a Rasa project's NLU YAML into Linli's training data format",
+            nlu_sub)
+    p.add_argument("path", metavar="PATH", help="a Rasa project folder or one NLU .yml file")
+    p.add_argument("--out", metavar="DIR", help="where to write the YAML (default: nlu/imported, not trained on)")
+    p.add_argument("--name", help="output file name without .yml (default: the project folder or file name)")
+    p.add_argument("--capability-map", metavar="FILE", help="YAML mapping intent: capability for Rasa intents")
+    p.add_argument("--default-capability", metavar="CAP", help="capability for intents not otherwise mapped")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     return parser
 
 
