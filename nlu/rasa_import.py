@@ -19,25 +19,15 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from bot.errors import TrainingDataError
 from nlu.training_data import (
-    BLOCK_KEYS,
     CAPABILITIES,
     KEY_CAPABILITY,
-    KEY_EXAMPLES,
-    KEY_INTENT,
-    KEY_LOOKUP,
-    KEY_METADATA,
     KEY_NLU,
-    KEY_SYNONYM,
     TrainingData,
-    _block_lines,
-    _example_lines,
-    parse_annotated,
+    read_blocks,
+    read_yaml,
     to_yaml,
 )
 
@@ -131,14 +121,7 @@ def find_nlu_files(path: Path) -> list[Path]:
 
 def read_capability_map(path: Path) -> dict[str, str]:
     """``intent: capability`` pairs from a YAML file; an unknown capability names the file and intent."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TrainingDataError(f"{path}: cannot be read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{mark.line + 1}" if mark is not None else "?"
-        raise TrainingDataError(f"{path}:{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    raw, _ = read_yaml(path)
     if not isinstance(raw, dict):
         raise TrainingDataError(f"{path}: expected a mapping of intent: capability")
     out = {}
@@ -166,74 +149,17 @@ def _flatten_entity_lists(text: str, where: str, warnings: list[str]) -> str:
     return ENTITY_LIST_RE.sub(first, text)
 
 
-def _load_yaml(path: Path) -> tuple[Any, str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise TrainingDataError(f"{path}: is not UTF-8 text") from None
-    except OSError as exc:
-        raise TrainingDataError(f"{path}: cannot be read ({exc.strerror})") from None
-    try:
-        return yaml.safe_load(text), text
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{mark.line + 1}" if mark is not None else "?"
-        raise TrainingDataError(f"{path}:{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
-
-
-def _read_intent(data: TrainingData, block: dict[str, Any], name: str, items: list[tuple[str, int]],
-                 path: Path, first: int, warnings: list[str]) -> None:
-    meta = block.get(KEY_METADATA) or {}
-    if not isinstance(meta, dict):
-        raise TrainingDataError(f"{path}:{first}: metadata of intent '{name}' must be a mapping")
-    data.intent_metadata.setdefault(name, {}).update(meta)
-    for text, off in items:
-        if not text:
-            continue
-        line = first + off - 1
-        text = _flatten_entity_lists(text, f"{path}:{line}", warnings)
-        data.examples.append(parse_annotated(text, name, str(path), line))
-
-
 def read_rasa_file(path: Path, warnings: list[str]) -> TrainingData | None:
     """The NLU part of one Rasa YAML file, or None when it has none. Capabilities are not required."""
-    doc, text = _load_yaml(path)
+    doc, text = read_yaml(path)
     if not isinstance(doc, dict) or KEY_NLU not in doc:
         return None
-    blocks = doc.get(KEY_NLU) or []
-    if not isinstance(blocks, list):
-        raise TrainingDataError(f"{path}: 'nlu' must be a list of blocks")
-    lines = _block_lines(text)
-    data = TrainingData(files=[path])
-    for i, block in enumerate(blocks):
-        line, first = lines[i] if i < len(lines) else (0, 0)
-        kinds = [k for k in BLOCK_KEYS if isinstance(block, dict) and k in block]
-        if len(kinds) != 1:
-            raise TrainingDataError(f"{path}:{line}: a block needs exactly one of {', '.join(BLOCK_KEYS)}")
-        kind = kinds[0]
-        name = str(block[kind]).strip()
-        items = _example_lines(block.get(KEY_EXAMPLES))
-        if not items:
-            warnings.append(f"{path}:{line}: {kind} '{name}' has no examples; skipped")
-            continue
-        if kind == KEY_INTENT:
-            _read_intent(data, block, name, items, path, first, warnings)
-        elif kind == KEY_SYNONYM:
-            data.synonyms.update({variant: name for variant, _ in items})
-        elif kind == KEY_LOOKUP:
-            data.lookups.setdefault(name, []).extend(v for v, _ in items if v)
-        else:
-            for pattern, off in items:
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise TrainingDataError(f"{path}:{first + off - 1}: regex '{name}' is invalid: {exc}") from None
-                data.regexes.setdefault(name, []).append(pattern)
-    for ex in data.examples:
-        for ent in ex.entities:
-            if ent.value != ent.text:
-                data.synonyms.setdefault(ent.text, ent.value)
-    return data
+
+    def rewrite(example: str, where: str) -> str:
+        return _flatten_entity_lists(example, where, warnings)
+
+    return read_blocks(path, text, doc.get(KEY_NLU) or [], require_capability=False,
+                       rewrite=rewrite, warn=warnings.append)
 
 
 def assign_capabilities(data: TrainingData, capability_map: dict[str, str] | None = None,

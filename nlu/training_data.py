@@ -17,10 +17,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 
+from bot import yamlio
 from bot.errors import TrainingDataError
 
 logger = logging.getLogger(__name__)
@@ -226,37 +227,38 @@ def _example_lines(raw: Any) -> list[tuple[str, int]]:
     return []
 
 
-def read_file(path: Path) -> TrainingData:
-    """Read one Rasa NLU YAML file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise TrainingDataError(f"{path}: is not UTF-8 text") from None
-    except OSError as exc:
-        raise TrainingDataError(f"{path}: cannot be read ({exc.strerror})") from None
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{mark.line + 1}" if mark is not None else "?"
-        raise TrainingDataError(f"{path}:{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    data = TrainingData(files=[path])
-    if doc is None:
-        return data
-    # Pass 1: structure.
-    if not isinstance(doc, dict):
-        raise TrainingDataError(f"{path}: the top level must be a mapping with 'version' and 'nlu'")
-    for key in doc:
-        if key not in (KEY_VERSION, KEY_NLU) and key not in IGNORED_TOP_LEVEL:
-            raise TrainingDataError(f"{path}: unknown top-level key '{key}' (expected 'version' and 'nlu')")
-    version = doc.get(KEY_VERSION)
-    if version is not None and not str(version).startswith(("2.", "3.")):
-        logger.warning("%s: version %r is not a Rasa 3.x training data version; reading it anyway", path, version)
-    blocks = doc.get(KEY_NLU) or []
+def read_yaml(path: Path) -> tuple[Any, str]:
+    """A YAML file's document and text; errors name the file (and the line for bad YAML)."""
+    errors: list[str] = []
+    got = yamlio.read_yaml(path, errors)
+    if got is None:
+        raise TrainingDataError(errors[0])
+    text, doc = got
+    return doc, text
+
+
+def _warn(message: str) -> None:
+    logger.warning("%s", message)
+
+
+def read_blocks(
+    path: Path,
+    text: str,
+    blocks: Any,
+    require_capability: bool = True,
+    rewrite: Callable[[str, str], str] | None = None,
+    warn: Callable[[str], None] = _warn,
+) -> TrainingData:
+    """The ``nlu:`` blocks of one file (``text`` gives the line numbers for errors).
+
+    ``require_capability=False`` reads Rasa data whose intents have no capability yet
+    (``linli nlu import-rasa``); ``rewrite(example, where)`` may change an example's text
+    before it is parsed; ``warn`` receives the warnings.
+    """
     if not isinstance(blocks, list):
         raise TrainingDataError(f"{path}: 'nlu' must be a list of blocks")
+    data = TrainingData(files=[path])
     lines = _block_lines(text)
-    # Pass 2: lenient parse.
     for i, block in enumerate(blocks):
         line, first = lines[i] if i < len(lines) else (0, 0)
         where = f"{path}:{line}"
@@ -271,29 +273,31 @@ def read_file(path: Path) -> TrainingData:
         name = str(block[kind]).strip()
         if not name:
             raise TrainingDataError(f"{where}: '{kind}' has an empty name")
-        raw = block.get(KEY_EXAMPLES)
-        if raw is None:
-            logger.warning("%s: %s '%s' has no examples; skipped", where, kind, name)
+        items = _example_lines(block.get(KEY_EXAMPLES))
+        if not items:
+            warn(f"{where}: {kind} '{name}' has no examples; skipped")
             continue
-        items = _example_lines(raw)
         if kind == KEY_INTENT:
             meta = block.get(KEY_METADATA) or {}
             if not isinstance(meta, dict):
                 raise TrainingDataError(f"{where}: metadata of intent '{name}' must be a mapping")
             cap = meta.get(KEY_CAPABILITY)
-            if cap not in CAPABILITIES:
+            if require_capability and cap not in CAPABILITIES:
                 raise TrainingDataError(
                     f"{where}: intent '{name}' needs metadata.capability, one of {', '.join(CAPABILITIES)} "
                     f"(got {cap!r})"
                 )
             prev = data.intent_metadata.get(name)
-            if prev and prev.get(KEY_CAPABILITY) != cap:
+            if require_capability and prev and prev.get(KEY_CAPABILITY) != cap:
                 raise TrainingDataError(f"{where}: intent '{name}' declared again with another capability")
             data.intent_metadata.setdefault(name, {}).update(meta)
             for ex_text, off in items:
                 if not ex_text:
                     continue
-                data.examples.append(parse_annotated(ex_text, name, str(path), first + off - 1))
+                ex_line = first + off - 1
+                if rewrite is not None:
+                    ex_text = rewrite(ex_text, f"{path}:{ex_line}")
+                data.examples.append(parse_annotated(ex_text, name, str(path), ex_line))
         elif kind == KEY_SYNONYM:
             for variant, _ in items:
                 data.synonyms[variant] = name
@@ -312,6 +316,22 @@ def read_file(path: Path) -> TrainingData:
             if ent.value != ent.text:
                 data.synonyms.setdefault(ent.text, ent.value)
     return data
+
+
+def read_file(path: Path) -> TrainingData:
+    """Read one Rasa NLU YAML file."""
+    doc, text = read_yaml(path)
+    if doc is None:
+        return TrainingData(files=[path])
+    if not isinstance(doc, dict):
+        raise TrainingDataError(f"{path}: the top level must be a mapping with 'version' and 'nlu'")
+    for key in doc:
+        if key not in (KEY_VERSION, KEY_NLU) and key not in IGNORED_TOP_LEVEL:
+            raise TrainingDataError(f"{path}: unknown top-level key '{key}' (expected 'version' and 'nlu')")
+    version = doc.get(KEY_VERSION)
+    if version is not None and not str(version).startswith(("2.", "3.")):
+        logger.warning("%s: version %r is not a Rasa 3.x training data version; reading it anyway", path, version)
+    return read_blocks(path, text, doc.get(KEY_NLU) or [])
 
 
 def yaml_files(path: Path) -> list[Path]:
