@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -240,3 +241,29 @@ def test_load_pipeline_with_rasa_backend(mini_project, fake_rasa):
     assert backend.capabilities["urgent_scam"] == "urgent"
     fake_rasa.respond = lambda text: rasa_answer(text, [("greet", 0.88)])
     assert (backend.parse("哈喽").intent, backend.parse("哈喽").capability) == ("greet", "smalltalk")
+
+
+RECORDED = json.loads((Path(__file__).parent / "data" / "rasa_3.6.21_parse.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("answer", RECORDED["answers"], ids=lambda a: a["text"])
+def test_rasa_recorded_answers_of_a_real_server_map_to_our_result(pipeline, fake_rasa, answer):
+    # Answers recorded from a real Rasa 3.6.21 server (tests/data): our reading of its format.
+    fake_rasa.respond = lambda text: answer
+    result = rasa_pipeline(pipeline, fake_rasa.url).parse(answer["text"])
+    expected = [(i["name"], i["confidence"]) for i in answer["intent_ranking"] if i["name"] != "nlu_fallback"]
+    assert [(name, conf) for name, conf, _ in result.ranking] == [(n, pytest.approx(c)) for n, c in expected][
+        : len(result.ranking)
+    ]
+    assert all(cap == pipeline.capabilities[name] for name, _, cap in result.ranking)
+    assert [(e.entity, e.value, e.start, e.end) for e in result.entities] == [
+        (e["entity"], e["value"], e["start"], e["end"]) for e in answer["entities"]
+    ]
+    assert all(e.text == answer["text"][e.start:e.end] for e in result.entities)
+    top_name, top_conf = expected[0]
+    if top_name.startswith("urgent_"):
+        assert (result.intent, result.capability) == (top_name, "urgent")
+    elif result.is_fallback:
+        assert result.capability == "out_of_scope"
+    else:
+        assert (result.intent, result.confidence) == (top_name, pytest.approx(top_conf))
