@@ -54,6 +54,30 @@ CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 
 CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
 
+BUTTON_CHARS = 16  # longer labels are shortened at a natural break (button_label)
+STRONG_BREAKS = "（(〔：:/｜|"
+WEAK_BREAKS = "、，, "
+BREAK_TRIM = STRONG_BREAKS + WEAK_BREAKS
+MIN_LABEL = 4  # a shorter piece says too little: cut with an ellipsis instead
+
+
+def button_label(text: str, limit: int = BUTTON_CHARS) -> str:
+    """A button label of at most ``limit`` characters, cut where a reader expects a break.
+
+    网上开店入门（抖店、快手小店…） -> 网上开店入门; 12388 纪检监察举报电话（只用于…） ->
+    12388 纪检监察举报电话; with no break in reach the cut is marked with an ellipsis.
+    """
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    # A strong break (（：/) may leave a short name; a weak one (、，space) must keep half the label.
+    for breaks, shortest in ((STRONG_BREAKS, MIN_LABEL), (WEAK_BREAKS, limit // 2)):
+        cuts = [i for i, ch in enumerate(text[: limit + 1]) if ch in breaks and i >= shortest]
+        if cuts:
+            return text[: cuts[-1]].rstrip(BREAK_TRIM)
+    return text[: limit - 1] + "…"
+
+
 def new_state() -> dict[str, Any]:
     """The state of someone Linli has not talked to yet."""
     return {
@@ -173,9 +197,14 @@ class DialogueManager:
 
     def _say(self, turn: Turn, text: str, buttons: tuple[Any, ...] = (), kind: str = "") -> None:
         """Add a reply; buttons are labels or (label, action) pairs remembered for the next turn."""
-        labels = []
+        labels: list[str] = []
         for b in buttons:
-            label, action = (b, {"text": b}) if isinstance(b, str) else b
+            full, action = (b, {"text": b}) if isinstance(b, str) else b
+            label = button_label(full)
+            if label in labels:  # two titles that shorten alike keep more of their text
+                label = full[: BUTTON_CHARS - 1] + "…" if len(full) > BUTTON_CHARS else full
+            if label in labels:
+                label = full
             labels.append(label)
             turn.state["buttons"][label] = action
         turn.replies.append(Reply(text, tuple(labels), kind))
@@ -650,7 +679,7 @@ class DialogueManager:
             extra.append(M.MUTUAL_AID.format(text=entry["mutual_aid"]))
         if entry.get("social_worker") and not more:
             extra.append(M.SOCIAL_WORKER_HELP.format(text=entry["social_worker"]))
-        buttons: list[Any] = [(f.title[:14], {"flow": f.id}) for f in self.flows.values() if parse.intent in f.intents]
+        buttons: list[Any] = [(f.title, {"flow": f.id}) for f in self.flows.values() if parse.intent in f.intents]
         if not more and len(tips) > 3:
             buttons.append((M.MORE_TIPS, {"intent": parse.intent, "more": True}))
         buttons += [("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})]
@@ -675,7 +704,7 @@ class DialogueManager:
                 entry = self.kb.get(hit.id)
         self._say_policy(turn, entry)
         others = [e for e in entries if e["id"] != entry["id"]][:2]
-        buttons: list[Any] = [(e["title"][:14], {"entry": e["id"]}) for e in others]
+        buttons: list[Any] = [(e["title"], {"entry": e["id"]}) for e in others]
         buttons += [("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})]
         self._say(turn, M.POLICY_ELIGIBILITY, tuple(buttons))
         st["topic"] = {"intent": parse.intent, "entry": entry["id"]}
@@ -724,7 +753,7 @@ class DialogueManager:
         lines.append(f"收费：{tools[0]['free']}")
         lines.append(M.TOOL_FOLLOWUP)
         buttons: list[Any] = [("怎么用", {"intent": "followup_howto"}), ("收费吗", {"intent": "followup_cost"})]
-        buttons += [(f"{t['name']}怎么用"[:14], {"tool_howto": t["id"]}) for t in tools[1:]]
+        buttons += [(f"{t['name']}怎么用", {"tool_howto": t["id"]}) for t in tools[1:]]
         buttons.append(("菜单", {"nav": "nav_menu"}))
         self._say(turn, "\n".join(lines), tuple(buttons))
         st["tool"], st["tools"] = tools[0]["id"], [t["id"] for t in tools]
@@ -768,7 +797,7 @@ class DialogueManager:
             text += "\n" + M.ALTERNATIVES.format(names="、".join(map(str, alts)))
         buttons: list[Any] = []
         if entry.get("tutorial") in self.flows:
-            buttons.append((f"教我用{entry['name']}"[:14], {"flow": entry["tutorial"]}))
+            buttons.append((f"教我用{entry['name']}", {"flow": entry["tutorial"]}))
         buttons.append(("菜单", {"nav": "nav_menu"}))
         self._say(turn, text, tuple(buttons))
 
@@ -786,11 +815,11 @@ class DialogueManager:
                 lines = ["现在还能用的买菜软件有（以您所在城市能不能下单为准）："]
                 lines += [f"・{p['name']}" for p in operating]
                 self._say(turn, "\n".join(lines), tuple(
-                    (p["name"][:14], {"entry": p["id"]}) for p in operating[:6]))
+                    (p["name"], {"entry": p["id"]}) for p in operating[:6]))
                 return
         hits = self.kb.search(question, limit=3)
         if hits:
-            self._say(turn, M.DID_YOU_MEAN, tuple((h.title[:16], {"entry": h.id}) for h in hits)
+            self._say(turn, M.DID_YOU_MEAN, tuple((h.title, {"entry": h.id}) for h in hits)
                       + (("找社工", {"intent": "request_human"}),))
         else:
             self._say(turn, M.NO_TUTORIAL, (("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})))
@@ -830,7 +859,7 @@ class DialogueManager:
             return
         hits = self.kb.search(text, limit=3) if text.strip() else []
         if hits:
-            self._say(turn, M.DID_YOU_MEAN, tuple((h.title[:16], {"entry": h.id}) for h in hits)
+            self._say(turn, M.DID_YOU_MEAN, tuple((h.title, {"entry": h.id}) for h in hits)
                       + (("都不是", {"nav": "nav_menu"}),))
         else:
             self._say(turn, M.NOT_UNDERSTOOD)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dialogues.loader import load_flows
-from dialogues.manager import DialogueManager, parse_amount
+from dialogues.manager import BUTTON_CHARS, DialogueManager, Turn, button_label, new_state, parse_amount
 from nlu.result import ParseResult
 from nlu.training_data import Entity
 
@@ -91,3 +91,32 @@ def test_end_step_finishes_the_flow(manager):
 )
 def test_parse_amount(text, amount):
     assert parse_amount(text) == amount
+
+
+@pytest.mark.parametrize(
+    ("title", "label"),
+    [
+        ("网上开店入门（抖店、快手小店、拼多多、微信小店、美团）", "网上开店入门"),
+        ("用小象超市买菜（原来的美团买菜）", "用小象超市买菜（原来的美团买菜）"),  # fits: unchanged
+        ("推进线上线下互动、加快商贸流通创新发展的意见（国办发〔2015〕72号）", "推进线上线下互动"),
+        ("《消费者权益保护法实施条例》（2024年7月1日起施行）", "《消费者权益保护法实施条例》"),
+        ("12349 地方为老便民服务热线（不是全国统一）", "12349 地方为老便民服务热线"),
+        ("12348 公共法律服务和法律援助咨询", "12348 公共法律服务和法律…"),  # "12348" alone says too little
+        ("民政部、财政部《关于加快推进社区社会工作服务的意见》", "民政部、财政部《关于加快推进社…"),
+        ("  多余的\n空白  ", "多余的 空白"),
+    ],
+)
+def test_button_label_cuts_at_a_natural_break(title, label):
+    assert button_label(title) == label
+    assert len(label) <= BUTTON_CHARS
+
+
+def test_buttons_that_shorten_alike_stay_apart(manager):
+    turn = Turn(replies=[], state=new_state())
+    manager._say(turn, "您是不是想问：", (
+        ("AI写作助手：帮您起草商品介绍、朋友圈文案", {"entry": "ai_copy"}),
+        ("AI写作助手：帮您写短视频脚本、直播话术、活动通知", {"entry": "ai_script"}),
+    ))
+    labels = turn.replies[-1].buttons
+    assert len(set(labels)) == 2 and all(len(x) <= BUTTON_CHARS for x in labels)
+    assert [turn.state["buttons"][x] for x in labels] == [{"entry": "ai_copy"}, {"entry": "ai_script"}]
