@@ -38,6 +38,7 @@ PLATFORM_FAMILY = {
     "微信": "微信", "企业微信": "微信", "拼多多": "拼多多", "多多买菜": "拼多多", "美团外卖": "美团", "美团": "美团",
     "淘宝": "淘宝", "小红书": "小红书",
 }
+SELLER_PLATFORMS = {"抖店", "快手小店", "微信小店", "美团外卖", "拼多多商家版"}  # only sellers use these
 URGENT_TEXT = {
     "urgent_scam": M.URGENT_SCAM,
     "urgent_medical": M.URGENT_MEDICAL,
@@ -439,9 +440,12 @@ class DialogueManager:
                 self._say(turn, M.TOOL_HOWTO.format(name=tool["name"]) + "\n" + steps, M.TOOL_BUTTONS)
                 return True
             topic = st.get("topic") or {}
-            if topic.get("intent") and not parse.entity_values("platform"):
+            named = parse.entity_values("platform")
+            if topic.get("intent") and not named:
                 self._say(turn, M.HOWTO_WHAT)
                 self._menu(turn)
+                return True
+            if named and not topic.get("intent") and self._howto_platform(turn, named, text):
                 return True
         topic = st.get("topic") or {}
         if topic.get("intent") and any(e.entity in ("platform", "money") for e in parse.entities):
@@ -449,6 +453,20 @@ class DialogueManager:
             self._route_topic(turn, topic["intent"], text)
             return True
         return False
+
+    def _howto_platform(self, turn: Turn, named: list[str], text: str) -> bool:
+        """"抖店怎么用" / "怎么用多多买菜" with no topic yet: the tutorial for that platform."""
+        platform = self._platform_by_name(named)  # the shopping apps residents learn
+        if set(named) & SELLER_PLATFORMS or (platform is None and self._persona(turn.state) == "merchant"):
+            self._route_topic(turn, "open_shop", text)
+            return True
+        if platform is None:
+            return False
+        if platform.get("tutorial") in self.flows:
+            self._start_flow(turn, self.flows[platform["tutorial"]])
+        else:
+            self._say_platform(turn, platform)
+        return True
 
     def _route_topic(self, turn: Turn, intent: str, text: str) -> None:
         cap = self._capability_of(intent)
@@ -760,6 +778,20 @@ class DialogueManager:
         st["topic"] = {"intent": parse.intent}
         turn.rate = {"kind": "tool", "subject": f"need:{need}", "title": M.TOOL_NEED_LABELS.get(need, need)}
 
+    def _platform_by_name(self, names: list[str], platforms: list[dict[str, Any]] | None = None
+                          ) -> dict[str, Any] | None:
+        """The platform entry (of ``platforms``, default all) named by a platform entity value.
+
+        An exact name wins, then an entry with a tutorial (美团 -> 美团闪购, not the closed 美团优选).
+        """
+        if not names:
+            return None
+        platforms = self.kb.by_kind("platform") if platforms is None else platforms
+        matches = [p for p in platforms if p["name"] in names or any(n in p["name"] for n in names)]
+        exact = [p for p in matches if p["name"] in names]
+        taught = [p for p in matches if p.get("tutorial") in self.flows]
+        return (exact or taught or matches or [None])[0]
+
     def _tool_by_name(self, name: str) -> dict[str, Any] | None:
         for t in self.kb.by_kind("tool"):
             if name and (name in t["name"] or t["name"] in name):
@@ -805,8 +837,7 @@ class DialogueManager:
         """No flow or entry for this intent: answer with the best knowledge matches, if any."""
         if parse.intent == "choose_grocery_app":
             platforms = self.kb.by_intent("choose_grocery_app", "platform")
-            named = parse.entity_values("platform")
-            match = next((p for p in platforms if p["name"] in named or any(n in p["name"] for n in named)), None)
+            match = self._platform_by_name(parse.entity_values("platform"), platforms)
             if match:
                 self._say_platform(turn, match)
                 return
