@@ -40,7 +40,7 @@ from typing import Any
 
 from _common import ROOT, peak_rss_mb, project_settings
 from smp2017 import DEFAULT_DIR as SMP_DIR
-from smp2017 import read_jsonl
+from smp2017 import load_smp
 
 from nlu.evaluate import _subset, stratified_split
 from nlu.rasa_export import write_rasa_project
@@ -255,13 +255,8 @@ def datasets(only: str | None, smp_dir: Path) -> list[tuple[str, TrainingData, l
         out.append((f"Linli nlu/data ({len(train)} train / {len(test)} test, 80/20 seed {settings.random_seed})",
                     _subset(data, train), test))
     if only in (None, "smp"):
-        if not (smp_dir / "train.jsonl").is_file():
-            raise SystemExit(f"SMP2017 data not found in {smp_dir}")
-        train = read_jsonl(smp_dir / "train.jsonl") + read_jsonl(smp_dir / "dev.jsonl")
-        test = read_jsonl(smp_dir / "test.jsonl")
-        labels = sorted({e.intent for e in train})
-        data = TrainingData(examples=train, intent_metadata={lbl: {"capability": "out_of_scope"} for lbl in labels})
-        out.append((f"SMP2017-ECDT task 1 ({len(train)} train+dev / {len(test)} test)", data, test))
+        data, test = load_smp(smp_dir)
+        out.append((f"SMP2017-ECDT task 1 ({len(data.examples)} train+dev / {len(test)} test)", data, test))
     return out
 
 

@@ -30,6 +30,16 @@ def read_jsonl(path: Path) -> list[Example]:
     return [Example(text=r["text"], intent=r["label"]) for r in rows]
 
 
+def load_smp(data_dir: Path) -> tuple[TrainingData, list[Example]]:
+    """SMP2017 train+dev as training data (one placeholder capability) and the official test split."""
+    if not (data_dir / "train.jsonl").is_file():
+        raise SystemExit(f"SMP2017 data not found in {data_dir} (expected train.jsonl, dev.jsonl, test.jsonl)")
+    train = read_jsonl(data_dir / "train.jsonl") + read_jsonl(data_dir / "dev.jsonl")
+    labels = sorted({e.intent for e in train})
+    data = TrainingData(examples=train, intent_metadata={lbl: {"capability": "out_of_scope"} for lbl in labels})
+    return data, read_jsonl(data_dir / "test.jsonl")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data_dir", nargs="?", default=str(DEFAULT_DIR))
@@ -38,13 +48,7 @@ def main() -> None:
     args = ap.parse_args()
     from sklearn.metrics import accuracy_score, f1_score
 
-    data_dir = Path(args.data_dir)
-    if not (data_dir / "train.jsonl").is_file():
-        raise SystemExit(f"SMP2017 data not found in {data_dir} (expected train.jsonl, dev.jsonl, test.jsonl)")
-    train = read_jsonl(data_dir / "train.jsonl") + read_jsonl(data_dir / "dev.jsonl")
-    test = read_jsonl(data_dir / "test.jsonl")
-    labels = sorted({e.intent for e in train})
-    data = TrainingData(examples=train, intent_metadata={lbl: {"capability": "out_of_scope"} for lbl in labels})
+    data, test = load_smp(Path(args.data_dir))
 
     settings = with_overrides(project_settings(args.config), args.set)
     pipeline = Pipeline.from_settings(settings)
@@ -56,7 +60,7 @@ def main() -> None:
     parse_s = time.perf_counter() - t0
     pred = [r.ranking[0][0] if r.ranking else "" for r in results]
     gold = [e.intent for e in test]
-    print(f"SMP2017-ECDT task 1: train+dev={len(train)} test={len(test)} labels={len(labels)}")
+    print(f"SMP2017-ECDT task 1: train+dev={len(data.examples)} test={len(test)} labels={len(data.intents)}")
     print(f"pipeline: {describe(settings)}")
     print(f"accuracy        {accuracy_score(gold, pred):.4f}")
     print(f"macro-F1        {f1_score(gold, pred, average='macro'):.4f}")

@@ -27,7 +27,7 @@ import yaml
 from bot.config import Settings
 from bot.errors import TrainingDataError
 from nlu.fallback import FallbackClassifier
-from nlu.tokenizer import JiebaTokenizer
+from nlu.tokenizer import JiebaTokenizer, dictionary_lines
 from nlu.training_data import TrainingData, load_training_data, to_yaml
 
 logger = logging.getLogger(__name__)
@@ -127,14 +127,7 @@ def entity_words(data: TrainingData) -> list[str]:
 def dictionary_text(settings: Settings, data: TrainingData) -> str:
     """Our jieba user dictionary plus the entity words, as one file without comments (Rasa loads every file)."""
     params = _component_params(settings, "JiebaTokenizer", JiebaTokenizer.defaults)
-    path = settings.resolve(params["dictionary_path"])
-    files = [path] if path.is_file() else sorted(path.glob("*.txt"))
-    lines = []
-    for f in files:
-        for line in f.read_text(encoding="utf-8").splitlines():
-            line = line.split("#", 1)[0].strip()
-            if line:
-                lines.append(line)
+    lines = dictionary_lines(settings.resolve(params["dictionary_path"]))
     if params.get("add_entity_words", True):
         known = {line.split()[0] for line in lines}
         # A high frequency so jieba keeps them whole in context too (快手上 -> 快手 / 上, not 快 / 手上).

@@ -75,16 +75,21 @@ def make_spacy_zh(segmenter: Any) -> Any:
     return nlp
 
 
-def read_dictionary(path: Path) -> list[str]:
-    """Words from jieba user-dictionary files (``word [freq] [tag]`` per line, ``#`` comments)."""
+def dictionary_lines(path: Path) -> list[str]:
+    """The entries of jieba user-dictionary files (``word [freq] [tag]`` per line), comments removed."""
     files = [path] if path.is_file() else sorted(path.glob("*.txt"))
-    words = []
+    lines = []
     for f in files:
         for line in f.read_text(encoding="utf-8").splitlines():
             line = line.split("#", 1)[0].strip()
             if line:
-                words.append(line.split()[0])
-    return words
+                lines.append(line)
+    return lines
+
+
+def read_dictionary(path: Path) -> list[str]:
+    """The words of jieba user-dictionary files."""
+    return [line.split()[0] for line in dictionary_lines(path)]
 
 
 @register
