@@ -45,6 +45,7 @@ URGENT_TEXT = {
     "urgent_self_harm": M.URGENT_SELF_HARM,
     "urgent_abuse": M.URGENT_ABUSE,
     "urgent_missing": M.URGENT_MISSING,
+    "urgent_danger": M.URGENT_DANGER,
 }
 FOLLOWUPS = {"followup_cost", "followup_howto"}
 # What rates the last answer: the two buttons, or the thumbs alone typed or sent as an emoji.

@@ -50,7 +50,8 @@ class UrgentRuleDetector(Component):
 
     defaults: ClassVar[dict[str, Any]] = {
         "rules_path": "nlu/urgent_rules.yml",
-        "max_chars": 2000,
+        # The whole message: a cry for help at the end of a long voice-to-text run-on counts too.
+        "max_chars": 20000,
     }
 
     def __init__(self, config: dict[str, Any], rules: dict[str, dict[str, Any]]) -> None:

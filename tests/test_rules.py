@@ -39,6 +39,20 @@ def detector() -> UrgentRuleDetector:
         ("我妈有老年痴呆 早上出门到现在没回来", "missing"),
         ("隔壁独居的大爷好几天没见人了 敲门没人应", "missing"),
         ("請問我爸走失了怎麼辦", "missing"),
+        # Found by trying the bot as a user (2026-12-02): these were missed before.
+        ("救命 有人在撬我家门", "danger"),
+        ("有小偷进我家了", "danger"),
+        ("家里着火了", "danger"),
+        ("屋頭起火了", "danger"),
+        ("我刚被人抢了", "danger"),
+        ("救命啊", "danger"),
+        ("孩子发高烧抽风了", "medical"),
+        ("我孙子发烧四十度 浑身抽", "medical"),
+        ("help my wife collapsed", "medical"),
+        ("那人让我别告诉任何人 也别告诉银行", "scam"),
+        ("那个人教我怎么跟柜员说 让我别告诉任何人", "scam"),
+        ("I want to kill myself", "self_harm"),
+        ("wo xiang si", "self_harm"),
     ],
 )
 def test_rules_fire_on_urgent_messages(detector, text, category):
@@ -60,10 +74,26 @@ def test_rules_fire_on_urgent_messages(detector, text, category):
         "儿子打电话说周末回来",
         "提现手续费是多少",
         "退款多久到账",
+        "群里有人骂人咋办",
+        "怎么防小偷",
+        "直播间人气烧起来了",
+        "顾客都被人抢了 怎么办",
+        "救救我的店吧 生意太差",
+        "他的视频火了",
+        "火灾保险怎么买",
+        "我家孩子发烧了38度吃什么药",
+        "can you help me with my shop",
     ],
 )
 def test_rules_stay_quiet_on_look_alikes(detector, text):
     assert detector.match(prepare(text).norm) is None, text
+
+
+def test_a_cry_for_help_at_the_end_of_a_long_run_on_is_urgent(pipeline):
+    text = ("我想在手机上买菜但是不会弄孙子教过我几次我又忘了" * 200) + "我刚把药都吃了不想活了"
+    assert len(text) > 4000
+    result = pipeline.parse(text)
+    assert (result.capability, result.intent) == ("urgent", "urgent_self_harm")
 
 
 def test_rule_makes_message_urgent_even_if_classifier_disagrees(pipeline):
