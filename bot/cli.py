@@ -151,10 +151,13 @@ def _engine(args: argparse.Namespace) -> Any:
 
 
 def _show(replies: list[Any], stdout: TextIO) -> None:
+    """Replies with their buttons, numbered on across the replies so each number means one button."""
+    n = 0
     for r in replies:
         stdout.write(f"邻里助手> {r.text}\n")
-        for i, label in enumerate(r.buttons, 1):
-            stdout.write(f"    [{i}] {label}\n")
+        for label in r.buttons:
+            n += 1
+            stdout.write(f"    [{n}] {label}\n")
 
 
 def terminal_chat(engine: Any, stdin: TextIO, stdout: TextIO, interactive: bool, user_id: str = "terminal") -> None:

@@ -84,18 +84,20 @@ class Engine:
         text = msg.text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
         if text != msg.text:
             msg = IncomingMessage(msg.user_id, text, msg.channel, msg.chat_id, msg.received_at)
+        state = self.store.load_state(msg.user_id)
+        # A typed button number is understood as the button's words ("7" -> 其他/不知道).
+        said = self.manager.pressed_label(state, msg.text) or msg.text
         if intent is not None:
-            parse = ParseResult(msg.text, intent, self.manager._capability_of(intent), 1.0)
+            parse = ParseResult(said, intent, self.manager._capability_of(intent), 1.0)
         else:
-            parse = self.pipeline.parse(msg.text)
+            parse = self.pipeline.parse(said)
         # From here on only the masked text is stored, logged or shown to staff (PIPL).
         msg = IncomingMessage(msg.user_id, mask(msg.text), msg.channel, msg.chat_id, msg.received_at)
         inbox = self._deliver_outbox(msg.user_id)
         ticket = self.handoff.active(msg.user_id)
         if ticket is not None and ticket.status == "claimed":
             return self._relay(msg, parse, ticket, inbox)
-        state = self.store.load_state(msg.user_id)
-        turn = self.manager.advance(state, parse, msg.text)
+        turn = self.manager.advance(state, parse, mask(said))
         replies = list(turn.replies)
         new_ticket = None
         for event in turn.events:

@@ -84,7 +84,8 @@ def new_state() -> dict[str, Any]:
     """The state of someone Linli has not talked to yet."""
     return {
         "flow": None, "step": 0, "paused": None, "pending": None, "slots": {}, "topic": None,
-        "tool": None, "tools": [], "fallbacks": 0, "persona_asked": False, "buttons": {}, "last": [], "turns": 0,
+        "tool": None, "tools": [], "fallbacks": 0, "persona_asked": False, "buttons": {}, "button_labels": [], "last": [],
+        "turns": 0,
         "feedback": None, "feedback_turn": -1, "rated": [],
     }
 
@@ -142,9 +143,10 @@ class DialogueManager:
         st["turns"] += 1
         turn = Turn([], st, intent=parse.intent, capability=parse.capability)
         buttons = st.get("buttons") or {}
-        st["buttons"] = {}
+        labels = st.get("button_labels") or list(buttons)
+        st["buttons"], st["button_labels"] = {}, []
         self._take_entities(st, parse)
-        action = self._button_action(buttons, text)
+        action = self._button_action(buttons, labels, text)
         rating = FEEDBACK_WORDS.get(text.strip())
 
         if parse.capability == "urgent":
@@ -209,18 +211,26 @@ class DialogueManager:
                 label = full
             labels.append(label)
             turn.state["buttons"][label] = action
+        # Numbers run on across the turn's replies ([1]-[4], then [5]-[7]), as the terminal shows them.
+        turn.state.setdefault("button_labels", []).extend(labels)
         turn.replies.append(Reply(text, tuple(labels), kind))
 
-    def _button_action(self, buttons: dict[str, Any], text: str) -> dict[str, Any] | None:
+    @staticmethod
+    def pressed_label(state: dict[str, Any] | None, text: str) -> str | None:
+        """The label of the button a typed number stands for ("7" -> 其他/不知道), else None."""
+        t = text.strip()
+        if not state or not t.isdigit():
+            return None
+        labels = state.get("button_labels") or list(state.get("buttons") or {})
+        idx = int(t) - 1
+        return labels[idx] if 0 <= idx < len(labels) else None
+
+    def _button_action(self, buttons: dict[str, Any], labels: list[str], text: str) -> dict[str, Any] | None:
         t = text.strip()
         if t in buttons:
             return buttons[t]
-        if t.isdigit() and buttons:
-            idx = int(t) - 1
-            labels = list(buttons)
-            if 0 <= idx < len(labels):
-                return buttons[labels[idx]]
-        return None
+        label = self.pressed_label({"buttons": buttons, "button_labels": labels}, t)
+        return buttons.get(label) if label is not None else None
 
     def _take_entities(self, st: dict[str, Any], parse: ParseResult) -> None:
         slots = st["slots"]

@@ -11,6 +11,7 @@ import pytest
 
 from bot import cli
 from bot.config import PROJECT_ROOT
+from bot.models import Reply
 
 JSONL_INPUT = "\n".join(
     [
@@ -146,3 +147,10 @@ def test_readme_mentions_every_command():
                 "linli handoff list", "linli handoff claim", "linli handoff reply", "linli handoff close",
                 "linli privacy export", "linli privacy purge"):
         assert cmd in readme, cmd
+
+
+def test_terminal_numbers_buttons_on_across_replies():
+    out = io.StringIO()
+    cli._show([Reply("甲", ("下一步", "菜单")), Reply("乙"), Reply("丙", ("我开店", "我买东西"))], out)
+    assert [line.strip() for line in out.getvalue().splitlines() if line.startswith("    [")] == [
+        "[1] 下一步", "[2] 菜单", "[3] 我开店", "[4] 我买东西"]

@@ -120,3 +120,15 @@ def test_buttons_that_shorten_alike_stay_apart(manager):
     labels = turn.replies[-1].buttons
     assert len(set(labels)) == 2 and all(len(x) <= BUTTON_CHARS for x in labels)
     assert [turn.state["buttons"][x] for x in labels] == [{"entry": "ai_copy"}, {"entry": "ai_script"}]
+
+
+def test_button_numbers_run_on_across_the_replies_of_a_turn(manager):
+    turn = Turn(replies=[], state=new_state())
+    manager._say(turn, "相关政策", (("政策甲", {"entry": "a"}), ("找社工", {"intent": "request_human"})))
+    manager._say(turn, "您是开店的还是买东西的？", (("我开店", {"persona": "merchant"}), ("我买东西", {"persona": "resident"})))
+    assert turn.state["button_labels"] == ["政策甲", "找社工", "我开店", "我买东西"]
+    assert DialogueManager.pressed_label(turn.state, "4") == "我买东西"
+    assert DialogueManager.pressed_label(turn.state, "5") is None
+    assert DialogueManager.pressed_label(turn.state, "我买东西") is None  # words are not numbers
+    nxt = manager.advance(turn.state, _parse("nlu_fallback", "4"), "4")
+    assert nxt.state["slots"]["persona"] == "resident"
