@@ -56,6 +56,7 @@ CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 
 CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
 
+MAX_PAUSED = 3  # tutorials remembered behind the paused one
 BUTTON_CHARS = 16  # longer labels are shortened at a natural break (button_label)
 STRONG_BREAKS = "（(〔：:/｜|"
 WEAK_BREAKS = "、，, "
@@ -83,7 +84,7 @@ def button_label(text: str, limit: int = BUTTON_CHARS) -> str:
 def new_state() -> dict[str, Any]:
     """The state of someone Linli has not talked to yet."""
     return {
-        "flow": None, "step": 0, "paused": None, "pending": None, "slots": {}, "topic": None,
+        "flow": None, "step": 0, "paused": None, "paused_stack": [], "pending": None, "slots": {}, "topic": None,
         "tool": None, "tools": [], "fallbacks": 0, "persona_asked": False, "buttons": {}, "button_labels": [], "last": [],
         "turns": 0,
         "feedback": None, "feedback_turn": -1, "rated": [],
@@ -340,7 +341,7 @@ class DialogueManager:
         if kind == "resume":
             if yes:
                 paused = st.get("paused") or {}
-                st["paused"] = None
+                self._unpause(st)
                 flow = self.flows.get(paused.get("flow", ""))
                 if flow is None:
                     self._say(turn, M.NOTHING_TO_RESUME)
@@ -349,7 +350,7 @@ class DialogueManager:
                     self._show_step(turn, flow)
                 return True
             if no:
-                st["paused"] = None
+                self._unpause(st)
                 self._say(turn, M.OK_REPLY)
                 return True
             return False
@@ -420,7 +421,7 @@ class DialogueManager:
         same_flow = any(e["type"] == "same_flow" for e in turn.events)
         if was_in in self.flows and st.get("flow") == was_in and handler is not self._smalltalk and not same_flow:
             # A new question in the middle of a tutorial: answered; offer to go back.
-            st["paused"] = {"flow": was_in, "step": was_step}
+            self._pause(st, was_in, was_step)
             st["flow"] = None
         if st.get("paused") and st.get("flow") is None and st.get("pending") is None and cap not in ("handoff",):
             self._offer_resume(turn)
@@ -523,7 +524,7 @@ class DialogueManager:
     def _start_flow(self, turn: Turn, flow: Flow, intent: str = "") -> None:
         st = turn.state
         if st.get("flow") and st["flow"] != flow.id and st["flow"] in self.flows:
-            st["paused"] = {"flow": st["flow"], "step": st.get("step", 0)}
+            self._pause(st, st["flow"], st.get("step", 0))
         start = max(0, flow.step_index(flow.entry[intent])) if intent in flow.entry else 0
         st["flow"], st["step"] = flow.id, start
         st["topic"] = {"intent": intent or (flow.intents[0] if flow.intents else ""), "flow": flow.id}
@@ -590,11 +591,11 @@ class DialogueManager:
             else:
                 self._say(turn, M.NO_SIMPLER, (("再说一遍", {"nav": "nav_repeat"}), ("找社工", {"intent": "request_human"})))
         elif intent == "nav_menu":
-            st["paused"] = {"flow": flow.id, "step": index}
+            self._pause(st, flow.id, index)
             st["flow"] = None
             self._menu(turn)
         elif intent == "nav_exit":
-            st["flow"], st["paused"] = None, None
+            st["flow"] = None  # a tutorial paused before this one stays, to be offered later
             self._say(turn, M.TUTORIAL_EXITED)
 
     def _glossary(self, turn: Turn, text: str) -> bool:
@@ -648,10 +649,26 @@ class DialogueManager:
         elif intent == "nav_simpler":
             self._say(turn, M.NO_SIMPLER, (("菜单", {"nav": "nav_menu"}), ("找社工", {"intent": "request_human"})))
         elif intent == "nav_exit":
-            st["paused"] = None
+            self._unpause(st)
             self._say(turn, M.DENY_REPLY)
         else:
             self._menu(turn)
+
+    @staticmethod
+    def _pause(st: dict[str, Any], flow_id: str, step: int) -> None:
+        """Remember a tutorial to come back to; one paused earlier waits behind it (at most 3)."""
+        earlier = st.get("paused")
+        stack = [p for p in st.get("paused_stack") or [] if p.get("flow") != flow_id]
+        if earlier and earlier.get("flow") != flow_id:
+            stack = [{"flow": earlier["flow"], "step": earlier.get("step", 0)}, *stack][:MAX_PAUSED]
+        st["paused"], st["paused_stack"] = {"flow": flow_id, "step": step}, stack
+
+    @staticmethod
+    def _unpause(st: dict[str, Any]) -> None:
+        """Done with the paused tutorial (resumed, declined or left): the one paused before it is next."""
+        stack = list(st.get("paused_stack") or [])
+        st["paused"] = stack.pop(0) if stack else None
+        st["paused_stack"] = stack
 
     def _offer_resume(self, turn: Turn) -> None:
         st = turn.state
@@ -660,7 +677,7 @@ class DialogueManager:
         offers = int(paused.get("offers", 0)) + 1
         if flow is None or offers > 2:
             # Offered twice and not taken: stop asking (菜单 still leads back to every tutorial).
-            st["paused"] = None
+            self._unpause(st)
             return
         paused["offers"] = offers
         st["pending"] = {"type": "resume"}
@@ -871,7 +888,7 @@ class DialogueManager:
     def _urgent(self, turn: Turn, parse: ParseResult) -> None:
         st = turn.state
         if st.get("flow"):
-            st["paused"] = {"flow": st["flow"], "step": st.get("step", 0)}
+            self._pause(st, st["flow"], st.get("step", 0))
             st["flow"] = None
         st["pending"] = None
         self._say(turn, URGENT_TEXT.get(parse.intent, M.URGENT_SCAM))
