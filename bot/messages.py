@@ -100,7 +100,7 @@ POLICY_TOPICS = (
     ("快递", "policy_express_delivery"),
 )
 POLICY_MENU = "想了解哪方面的政策？"
-TOOL_INTRO = "做{need}，可以试试这几个："
+TOOL_INTRO = "{need}，可以试试这几个："
 TOOL_LINE = "{n}. {name}：{reason}（上手难度：{difficulty}）"
 TOOL_FOLLOWUP = "想知道怎么用，就说“怎么用”；问收不收费，就说“收费吗”。"
 TOOL_BUTTONS = ("怎么用", "收费吗", "菜单")
@@ -116,8 +116,8 @@ TOOL_NEEDS = (
     ("写文案", "copywriting"),
 )
 TOOL_NEED_LABELS = {
-    "design": "海报和图片", "video": "视频剪辑", "live": "直播", "data": "店铺数据",
-    "crm": "客户管理", "forms": "表格问卷和接龙", "minishop": "线上小店", "copywriting": "写文案",
+    "design": "做海报和图片", "video": "剪视频", "live": "做直播", "data": "看店铺数据",
+    "crm": "管理老顾客", "forms": "做表格、问卷和接龙", "minishop": "开线上小店", "copywriting": "写文案",
 }
 TOOL_COST = "{name}：{free}"
 TOOL_HOWTO = "{name}怎么开始用："
@@ -137,7 +137,7 @@ QUEUE_AHEAD = "您前面还有 {ahead} 位在等，请耐心等一下。"
 QUEUE_FIRST = "您是下一位。"
 OFFICE_CLOSED = (
     "现在社工下班了，会在{when}上班后尽快回复您。\n"
-    "如果事情很急：有危险打 110，急病打 120，其他急事可以打 12345。"
+    "如果事情很急：有危险打 110，着火打 119，急病打 120。不急的事想找政府部门，可以打 12345。"
 )
 HANDOFF_CONTINUED = "您的话已经转给社工，社工会尽快回复。"
 HELP_DECLINED = "好的，那我们接着聊。您可以换个说法再问我。"

@@ -56,6 +56,7 @@ CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 
 CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
 
+WORD_RE = re.compile(r"\w")  # a letter, digit or Chinese character: the message has words
 MAX_PAUSED = 3  # tutorials remembered behind the paused one
 BUTTON_CHARS = 16  # longer labels are shortened at a natural break (button_label)
 STRONG_BREAKS = "（(〔：:/｜|"
@@ -157,6 +158,8 @@ class DialogueManager:
             self._rate(turn, rating)
         elif action is not None:
             self._do_action(turn, action, parse, text)
+        elif not WORD_RE.search(text) and not st.get("pending"):
+            self._say(turn, M.NON_TEXT_MESSAGE)  # 😀😀😀 or ？？？: ask for words, do not guess
         elif not self._pending(turn, parse, text):
             self._route(turn, parse, text)
         self._maybe_ask_feedback(turn)
@@ -586,9 +589,12 @@ class DialogueManager:
         elif intent == "nav_repeat":
             self._show_step(turn, flow)
         elif intent == "nav_simpler":
-            if flow.steps[index].simpler:
+            here = [flow.id, index]
+            if flow.steps[index].simpler and st.get("simpler_shown") != here:
                 self._show_step(turn, flow, simpler=True)
-            else:
+                st["simpler_shown"] = here
+            else:  # no simpler words, or they did not help either: offer a person
+                st["simpler_shown"] = None
                 self._say(turn, M.NO_SIMPLER, (("再说一遍", {"nav": "nav_repeat"}), ("找社工", {"intent": "request_human"})))
         elif intent == "nav_menu":
             self._pause(st, flow.id, index)
