@@ -128,6 +128,11 @@ ALTERNATIVES = "可以改用：{names}"
 PERSONA_ASK = "方便说一下吗：您是开店做生意的，还是想学用手机买东西？这样我回答得更合适。"
 PERSONA_BUTTONS = (("我开店", "merchant"), ("我买东西", "resident"), ("我是社工", "social_worker"))
 PERSONA_SET = "好的，记住啦。"
+SELF_MERCHANT = "好的，您是做生意的，记住啦。我可以帮您网上开店、少花钱做推广、留住回头客，也能讲政策、推荐免费工具。您想先问哪个？"
+SELF_MERCHANT_BUTTONS = ("网上开店", "少花钱做推广", "留住回头客", "政策问答", "免费工具")
+SELF_RESIDENT = "好的，记住啦。我可以一步一步教您用手机买菜、打开大字的长辈模式、防骗，也能讲讲给老年人的政策。您想先学哪个？"
+SELF_OTHER = "好的，谢谢您告诉我。您想问什么？点下面的按钮，或者直接打字问我。"
+SELF_RESIDENT_BUTTONS = ("学用手机买菜", "长辈模式", "防骗", "政策问答", "找社工")
 
 # Help from a person (handoff)
 CONSENT_ASK = "我可以把刚才的对话发给社工，让他们来帮您吗？"

@@ -56,6 +56,17 @@ CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 
 CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
 
+DONT_KNOW_RE = re.compile(r"^\W*(我|俺)?(也)?(不知道|不晓得|不清楚|不懂|搞不清|说不上来|忘了|记不得|其他|别的|都不是|没有|没用过)")
+MORE_RE = re.compile(r"(别的|其他|其它|更多|还有)(啥|什么|的)?(办法|法子|招|主意|方法)|还有(吗|呢|没有|啥|什么)")
+APPLY_RE = re.compile(r"(怎么|咋|如何|去哪|在哪|哪里|找谁)(儿)?(申请|办|领|报名|弄|问|去)|申请条件|去哪问|找谁")
+MERCHANT_SELF_RE = re.compile(
+    r"^(我|俺|咱|我们|我家)(是|在|家)?(个|一个)?(开|做|卖|干|经营|摆)(了)?(个|一个|一家)?.{0,8}(的|店|铺|生意|摊|老板|超市|部|厂|园|场|馆)(的)?$"
+    r"|^(我|俺)(是)?(个|一个)?(个体户|小商户|商户|店主|老板|摊主|团长|社区团长|农户)(啊|呀)?$"
+)
+RESIDENT_SELF_RE = re.compile(
+    r"^(我|俺)(是|今年)?(个|一个)?(退休的?|退休老人|老人家?|老年人|大爷|大妈|老太太|老头子?|[六七八九]十(多|几)?岁?(了)?)(啊|呀|了)?$"
+)
+QUESTION_RE = re.compile(r"怎么|咋|吗|呢|啥|什么|如何|想|要|能不能|可以|？|\?")
 WORD_RE = re.compile(r"\w")  # a letter, digit or Chinese character: the message has words
 MAX_PAUSED = 3  # tutorials remembered behind the paused one
 BUTTON_CHARS = 16  # longer labels are shortened at a natural break (button_label)
@@ -279,7 +290,7 @@ class DialogueManager:
         if intent.startswith("privacy_"):
             return "privacy"
         if intent.startswith("nav_") or intent in ("greet", "thank", "goodbye", "affirm", "deny", "bot_identity",
-                                                   "bot_capabilities"):
+                                                   "bot_capabilities", "self_intro"):
             return "smalltalk"
         return "teach"
 
@@ -362,7 +373,7 @@ class DialogueManager:
             if parse.entity_values("platform"):
                 self._teach(turn, self._synthetic(intent, text))
                 return True
-            if no or text.strip() == M.PLATFORM_OTHER:
+            if no or text.strip() == M.PLATFORM_OTHER or DONT_KNOW_RE.search(text):
                 st["slots"].pop("platform", None)
                 self._teach(turn, self._synthetic(intent, text), generic=True)
                 return True
@@ -414,6 +425,8 @@ class DialogueManager:
         if intent in FOLLOWUPS or self._looks_like_followup(st, parse, text):
             if self._context_followup(turn, parse, text):
                 return
+        if self._topic_followup(turn, parse, text) or self._says_who_they_are(turn, parse, text):
+            return
         was_in = st.get("flow")
         was_step = st.get("step", 0)
         handler = {
@@ -436,6 +449,45 @@ class DialogueManager:
         has_slot = any(e.entity in ("platform", "money") for e in parse.entities)
         return bool(st.get("topic")) and short and has_slot and parse.capability not in ("urgent", "handoff")
 
+    def _says_who_they_are(self, turn: Turn, parse: ParseResult, text: str) -> bool:
+        """"我是开小卖部的" / "我是退休老人": remember who is asking and offer what fits, start nothing."""
+        t = re.sub(r"[\s，。！,.!~]+", "", text)
+        if parse.capability in ("urgent", "handoff", "privacy") or len(t) > 14 or QUESTION_RE.search(t):
+            return False
+        if MERCHANT_SELF_RE.search(t):
+            persona, reply, labels = "merchant", M.SELF_MERCHANT, M.SELF_MERCHANT_BUTTONS
+            actions = ({"intent": "open_shop"}, {"intent": "mk_low_budget"}, {"intent": "mk_repeat_customers"},
+                       {"policy_menu": True}, {"intent": "tool_recommend"})
+        elif RESIDENT_SELF_RE.search(t):
+            persona, reply, labels = "resident", M.SELF_RESIDENT, M.SELF_RESIDENT_BUTTONS
+            actions = ({"intent": "grocery_order"}, {"intent": "elderly_mode"}, {"intent": "scam_prevention"},
+                       {"policy_menu": True}, {"intent": "request_human"})
+        else:
+            return False
+        turn.state["slots"]["persona"] = persona
+        self._say(turn, reply, tuple(zip(labels, actions)))
+        return True
+
+    def _topic_followup(self, turn: Turn, parse: ParseResult, text: str) -> bool:
+        """A short question that only makes sense about the last answer: 还有别的办法吗 / 怎么申请 / 要交多少."""
+        st = turn.state
+        topic = st.get("topic") or {}
+        if not topic.get("intent") or parse.entities or len(re.sub(r"\W", "", text)) > 14:
+            return False
+        cap = self._capability_of(topic["intent"])
+        if cap == "marketing" and MORE_RE.search(text):
+            self._marketing(turn, self._synthetic(topic["intent"], text), more=True)
+            return True
+        entry = self.kb.get(topic["entry"]) if cap == "policy" and topic.get("entry") else None
+        if entry and APPLY_RE.search(text):
+            self._say(turn, M.POLICY_HOW.format(text=str(entry["how"]).strip()),
+                      (("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})))
+            return True
+        if entry and parse.intent == "followup_cost" and not parse.entity_values("tool"):
+            self._say_policy(turn, entry)  # "一个月卖多少不用交": the amounts are in the policy itself
+            return True
+        return False
+
     def _context_followup(self, turn: Turn, parse: ParseResult, text: str) -> bool:
         st = turn.state
         intent = parse.intent
@@ -445,6 +497,8 @@ class DialogueManager:
             if tool:
                 st["tool"] = tool["id"]
                 self._say(turn, M.TOOL_COST.format(name=tool["name"], free=tool["free"]), M.TOOL_BUTTONS)
+            elif (st.get("topic") or {}).get("entry"):
+                return False  # about the policy just explained (_topic_followup)
             else:
                 self._say(turn, M.WHICH_ONE)
             return True
@@ -963,6 +1017,13 @@ class DialogueManager:
             self._say(turn, M.BYE_REPLY)
         elif intent == "deny":
             self._say(turn, M.DENY_REPLY)
+        elif intent == "self_intro":
+            text = parse.text or ""
+            if self._says_who_they_are(turn, parse, text):
+                return
+            named = parse.entity_values("platform")
+            if not (named and self._howto_platform(turn, named, text)):  # 我是老人家 咋用盒马
+                self._menu(turn, M.SELF_OTHER)
         else:
             self._say(turn, M.OK_REPLY)
 
