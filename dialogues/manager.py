@@ -571,6 +571,10 @@ class DialogueManager:
             return
         if chosen is None:
             chosen = candidates[0]
+        if parse.intent == "app_install" and not chosen.when and not generic:
+            # "想用美团买菜 但是不会下载": every app's own tutorial starts with installing it.
+            own = [f for f in self.flows.values() if f.when and "grocery_order" in f.intents and f.matches(slots)]
+            chosen = own[0] if own else chosen
         if chosen.id == st.get("flow"):
             # Asked about the tutorial they are already in: stay on the current step.
             turn.events.append({"type": "same_flow"})
