@@ -29,3 +29,16 @@ def test_heldout_urgent_messages_survive_the_fallback(pipeline):
     assert len(urgent) >= 50
     results = pipeline.parse_batch(urgent)
     assert [r.text for r in results if r.capability != "urgent"] == []
+
+
+def test_no_urgent_message_of_the_urgent_evaluation_sets_is_missed(pipeline):
+    """bench/urgent_eval.jsonl and bench/urgent_eval_blind.jsonl: every urgent line stays urgent."""
+    import json
+
+    for name in ("urgent_eval.jsonl", "urgent_eval_blind.jsonl"):
+        rows = [json.loads(x) for x in (PROJECT_ROOT / "bench" / name).read_text(encoding="utf-8").splitlines()
+                if x.strip()]
+        urgent = [r["text"] for r in rows if r["urgent"]]
+        assert len(urgent) >= 150, name
+        missed = [r.text for r in pipeline.parse_batch(urgent) if r.capability != "urgent"]
+        assert missed == [], f"{name}: urgent messages missed: {missed}"
