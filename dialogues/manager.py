@@ -67,6 +67,10 @@ RESIDENT_SELF_RE = re.compile(
     r"^(我|俺)(是|今年)?(个|一个)?(退休的?|退休老人|老人家?|老年人|大爷|大妈|老太太|老头子?|[六七八九]十(多|几)?岁?(了)?)(啊|呀|了)?$"
 )
 QUESTION_RE = re.compile(r"怎么|咋|吗|呢|啥|什么|如何|想|要|能不能|可以|？|\?")
+REFUSE_RE = re.compile(
+    r"(不|别|甭|先不|暂时不|没必要|不需要|不想)(用|要|找|麻烦|转|叫|联系)?(找|转|叫)?(社工|真人|人工|客服|人了|别人)"
+    r"|^\W*(算了|不用|不要|不了|没事了|不删|别删)"
+)
 WORD_RE = re.compile(r"\w")  # a letter, digit or Chinese character: the message has words
 MAX_PAUSED = 3  # tutorials remembered behind the paused one
 BUTTON_CHARS = 16  # longer labels are shortened at a natural break (button_label)
@@ -171,6 +175,8 @@ class DialogueManager:
             self._do_action(turn, action, parse, text)
         elif not WORD_RE.search(text) and not st.get("pending"):
             self._say(turn, M.NON_TEXT_MESSAGE)  # 😀😀😀 or ？？？: ask for words, do not guess
+        elif text.strip().isdigit() and len(text.strip()) <= 2 and not self._asks_slot(st):
+            self._menu(turn, M.NO_SUCH_BUTTON)  # "9" with seven buttons: never read a stray number as goodbye
         elif not self._pending(turn, parse, text):
             self._route(turn, parse, text)
         self._maybe_ask_feedback(turn)
@@ -349,8 +355,8 @@ class DialogueManager:
         if not pending:
             return False
         kind = pending.get("type")
-        yes = parse.intent in ("affirm", "nav_next") or text.strip() in ("继续", "好", "好的", "要", "是")
-        no = parse.intent in ("deny", "nav_exit")
+        no = parse.intent in ("deny", "nav_exit") or bool(REFUSE_RE.search(text))
+        yes = not no and (parse.intent in ("affirm", "nav_next") or text.strip() in ("继续", "好", "好的", "要", "是"))
         st["pending"] = None
         if kind == "resume":
             if yes:
@@ -379,7 +385,8 @@ class DialogueManager:
                 return True
             return False
         if kind in ("handoff_offer", "handoff_consent"):
-            yes = yes or text.strip() in M.CONSENT_BUTTONS[:1] or parse.intent == "request_human"
+            # "不找社工了" names a social worker too: a refusal is never read as consent.
+            yes = not no and (yes or text.strip() in M.CONSENT_BUTTONS[:1] or parse.intent == "request_human")
             if yes:
                 self._request_help(turn, pending.get("reason", "fallbacks"), text)
                 return True
@@ -676,6 +683,11 @@ class DialogueManager:
             self._say(turn, M.GLOSSARY_BACK)
             self._show_step(turn, flow)
         return True
+
+    def _asks_slot(self, st: dict[str, Any]) -> bool:
+        """True when the current tutorial step waits for an answer such as a budget."""
+        flow = self.flows.get(st.get("flow") or "")
+        return bool(flow and flow.steps[int(st.get("step", 0))].ask)
 
     def _answer_ask(self, turn: Turn, parse: ParseResult, text: str) -> bool:
         """The current step asks for a slot: take it from the entities or the text, then move on."""
