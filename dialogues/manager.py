@@ -812,7 +812,30 @@ class DialogueManager:
             self._say(turn, "\n".join(lines), tuple(buttons))
         st["topic"] = {"intent": parse.intent}
 
+    def _hotline(self, turn: Turn, parse: ParseResult) -> None:
+        """"反诈专线是多少" / "美团客服电话": a verified hotline from the content, never a guessed number."""
+        text = parse.text or ""
+        buttons = (("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"}))
+        hotlines = self.kb.by_kind("hotline")
+        number = re.search(r"\d{3,6}", text)
+        entry = next((h for h in hotlines if number and str(h.get("number")) == number.group(0)), None)
+        if entry is None and (parse.entity_values("platform") or "客服" in text):
+            self._say(turn, M.PLATFORM_SERVICE, buttons)
+            return
+        if entry is None:
+            ids = {h["id"] for h in hotlines if not str(h.get("number", "")).count("/")}
+            hit = next((h for h in self.kb.search(text, limit=5, kinds=("hotline",)) if h.id in ids), None)
+            entry = self.kb.get(hit.id) if hit else None
+        if entry is None:
+            self._say(turn, M.HOTLINE_UNKNOWN, buttons)
+            return
+        notes = [str(n) for n in entry.get("notes") or []][:2]
+        self._say(turn, "\n".join([M.HOTLINE_LINE.format(number=entry["number"], use=entry["use"]), *notes]), buttons)
+
     def _policy(self, turn: Turn, parse: ParseResult) -> None:
+        if parse.intent == "ask_hotline":
+            self._hotline(turn, parse)
+            return
         st = turn.state
         entries = self.kb.by_intent(parse.intent, "policy")
         if not entries:
