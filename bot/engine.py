@@ -8,6 +8,7 @@ the store.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from knowledge.kb import KnowledgeBase, build_knowledge
 from nlu.pipeline import Pipeline, load_pipeline
 from nlu.result import ParseResult
 
+END_CHAT_RE = re.compile(r"结束(对话|聊天)|(回到|回去找|换回|我要)机器人|不(跟|和)社工聊了|不聊了")
 logger = logging.getLogger(__name__)
 
 # Dialogue events the store keeps for the reports (bot/report.py).
@@ -97,6 +99,14 @@ class Engine:
         ticket = self.handoff.active(msg.user_id)
         if ticket is not None and ticket.status == "claimed":
             return self._relay(msg, parse, ticket, inbox)
+        if ticket is not None and parse.intent == "request_human" and intent is None:
+            # Already in the queue: say so instead of asking for consent again.
+            ahead = self.handoff.position(ticket)
+            queue = messages.QUEUE_AHEAD.format(ahead=ahead) if ahead else messages.QUEUE_FIRST
+            replies = [*inbox, Reply(messages.HANDOFF_ALREADY_WAITING.format(ticket=ticket.id, queue=queue))]
+            self.handoff.add_message(ticket.id, "user", msg.text)
+            self._save(msg, state or {}, parse, parse.intent, replies)
+            return Outcome(replies, parse, parse.intent, parse.capability, ticket.as_json())
         turn = self.manager.advance(state, parse, mask(said))
         replies = list(turn.replies)
         new_ticket = None
@@ -131,6 +141,12 @@ class Engine:
             ticket = self.handoff.open(msg.user_id, msg.channel, msg.chat_id or msg.user_id, "urgent",
                                        parse.intent, ticket.summary)
         relay_id = self.handoff.add_message(ticket.id, "user", msg.text)
+        if parse.capability != "urgent" and END_CHAT_RE.search(msg.text):
+            # The person may always leave the conversation; the worker sees these words in the topic.
+            self.handoff.end_by_person(ticket.id)
+            replies.append(Reply(messages.HANDOFF_ENDED_BY_PERSON))
+        elif parse.capability == "privacy":
+            replies.append(Reply(messages.HANDOFF_PRIVACY_FIRST))
         if not replies and msg.channel != "telegram":
             # On Telegram the social worker's answer is the reply; elsewhere say where the words went.
             replies.append(Reply(messages.HANDOFF_CONTINUED))

@@ -20,6 +20,7 @@ from bot.models import utcnow
 from bot.privacy import mask
 from bot.store import TICKET_MESSAGES, TICKETS, WORKERS
 
+PERSON_ENDED_NOTE = "ended by the person"
 logger = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("waiting", "claimed")
@@ -203,6 +204,16 @@ class Handoff:
         self.db[TICKETS].update(ticket_id, {"status": "closed", "closed_at": utcnow(), "close_note": note,
                                             "worker_id": t.worker_id or worker_id})
         logger.info("ticket %d closed by worker %s", ticket_id, worker_id)
+        return self.require(ticket_id)
+
+    def end_by_person(self, ticket_id: int) -> Ticket:
+        """The person ended the conversation with the social worker (结束对话): back to the bot."""
+        t = self.require(ticket_id)
+        if t.status == "closed":
+            raise HandoffError(f"ticket {ticket_id} is already closed")
+        self.db[TICKETS].update(ticket_id, {"status": "closed", "closed_at": utcnow(),
+                                            "close_note": PERSON_ENDED_NOTE})
+        logger.info("ticket %d ended by the person", ticket_id)
         return self.require(ticket_id)
 
     def set_thread(self, ticket_id: int, thread_id: int | None) -> None:

@@ -149,3 +149,29 @@ def test_jsonl_reports_ticket_status(make_engine):
     rows = [json.loads(x) for x in out.getvalue().splitlines()]
     assert rows[0]["handoff"] is None
     assert rows[1]["handoff"]["status"] == "waiting" and rows[2]["handoff"]["status"] == "waiting"
+
+
+def test_asking_again_while_waiting_says_where_they_are(make_engine):
+    engine = make_engine()
+    say(engine, "u1", "我要找社工")
+    ticket = say(engine, "u1", "可以").new_ticket
+    out = say(engine, "u1", "社工怎么还不来啊")
+    assert f"编号 {ticket.id}" in out.replies[-1].text and "已经在等社工" in out.replies[-1].text
+    assert out.new_ticket is None and engine.handoff.active("u1").id == ticket.id
+    assert "社工怎么还不来啊" in [m["text"] for m in engine.handoff.messages(ticket.id)]
+
+
+def test_the_person_can_end_a_claimed_conversation_and_is_told_about_privacy(make_engine):
+    engine = make_engine()
+    say(engine, "u1", "我要找社工")
+    ticket = say(engine, "u1", "可以").new_ticket
+    engine.handoff.add_worker("42", "王老师")
+    engine.handoff.claim(ticket.id, "42")
+    out = say(engine, "u1", "删除我的信息")
+    assert out.relay is not None and "结束对话" in out.replies[-1].text  # not silently forwarded only
+    out = say(engine, "u1", "我要结束对话")
+    assert out.relay is not None  # the worker sees the words
+    assert "对话结束了" in out.replies[-1].text
+    assert engine.handoff.active("u1") is None and engine.handoff.get(ticket.id).status == "closed"
+    out = say(engine, "u1", "删除我的信息")
+    assert out.relay is None and out.replies  # back with the bot, which asks to confirm
