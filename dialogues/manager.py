@@ -971,6 +971,12 @@ class DialogueManager:
             operating = [p for p in platforms if p.get("state") == "operating"]
             if operating:
                 lines = ["现在还能用的买菜软件有（以您所在城市能不能下单为准）："]
+                place = next(iter(parse.entity_values("region")), "").rstrip("省市区县")
+                local = [p for p in operating if place and place in f"{p.get('title', '')}{p.get('summary', '')}"
+                         f"{''.join(map(str, p.get('keywords') or []))}"]
+                if local:  # "我在湖南 用啥买菜好": the regional ones first
+                    lines = [M.REGION_APPS.format(region=place, names="、".join(p["name"] for p in local)), *lines]
+                    operating = local + [p for p in operating if p not in local]
                 lines += [f"・{p['name']}" for p in operating]
                 self._say(turn, "\n".join(lines), tuple(
                     (p["name"], {"entry": p["id"]}) for p in operating[:6]))
