@@ -57,6 +57,7 @@ CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
 
 DONT_KNOW_RE = re.compile(r"^\W*(我|俺)?(也)?(不知道|不晓得|不清楚|不懂|搞不清|说不上来|忘了|记不得|其他|别的|都不是|没有|没用过)")
+FEE_RE = re.compile(r"保证金|押金|多少钱|收费|费用|服务费|佣金|抽成|扣点|抽几个点|几个点|要钱吗|花钱吗")
 MORE_RE = re.compile(r"(别的|其他|其它|更多|还有)(啥|什么|的)?(办法|法子|招|主意|方法)|还有(吗|呢|没有|啥|什么)")
 APPLY_RE = re.compile(r"(怎么|咋|如何|去哪|在哪|哪里|找谁)(儿)?(申请|办|领|报名|弄|问|去)|申请条件|去哪问|找谁")
 MERCHANT_SELF_RE = re.compile(
@@ -434,6 +435,8 @@ class DialogueManager:
                 return
         if self._topic_followup(turn, parse, text) or self._says_who_they_are(turn, parse, text):
             return
+        if self._shop_fees(turn, parse, text):
+            return
         was_in = st.get("flow")
         was_step = st.get("step", 0)
         handler = {
@@ -475,6 +478,18 @@ class DialogueManager:
         self._say(turn, reply, tuple(zip(labels, actions)))
         return True
 
+    def _shop_fees(self, turn: Turn, parse: ParseResult, text: str) -> bool:
+        """"拼多多开店要多少保证金" / "美团外卖抽几个点": say where the fees are, never a guessed figure."""
+        st = turn.state
+        about_shop = parse.intent == "open_shop" or (st.get("topic") or {}).get("intent") == "open_shop"
+        if not (about_shop and FEE_RE.search(text)):
+            return False
+        named = parse.entity_values("platform") or [str(st["slots"].get("platform") or "平台")]
+        self._say(turn, M.PLATFORM_FEES.format(platform=named[0]),
+                  (("网上开店入门", {"flow": "open_shop_tutorial"}) if "open_shop_tutorial" in self.flows else
+                   ("菜单", {"nav": "nav_menu"}), ("找社工", {"intent": "request_human"})))
+        return True
+
     def _topic_followup(self, turn: Turn, parse: ParseResult, text: str) -> bool:
         """A short question that only makes sense about the last answer: 还有别的办法吗 / 怎么申请 / 要交多少."""
         st = turn.state
@@ -506,6 +521,11 @@ class DialogueManager:
                 self._say(turn, M.TOOL_COST.format(name=tool["name"], free=tool["free"]), M.TOOL_BUTTONS)
             elif (st.get("topic") or {}).get("entry"):
                 return False  # about the policy just explained (_topic_followup)
+            elif parse.entity_values("platform") or (st.get("topic") or {}).get("intent") == "open_shop":
+                # "抖店要多少钱" / "要交保证金吗": fees are set per category and change; never guess one.
+                named = parse.entity_values("platform") or [str(st["slots"].get("platform") or "平台")]
+                self._say(turn, M.PLATFORM_FEES.format(platform=named[0]),
+                          (("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})))
             else:
                 self._say(turn, M.WHICH_ONE)
             return True
