@@ -570,7 +570,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``linli`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if len(extra) == 1 and getattr(args, "note", None) == "" and not extra[0].startswith("-"):
+        # `handoff close 3 --worker 42 "已教会"`: argparse cannot take a positional after an option here.
+        args.note = extra[0]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     # A lone surrogate from a broken client must not crash output; backslashreplace keeps JSON valid.
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):

@@ -175,3 +175,16 @@ def test_the_person_can_end_a_claimed_conversation_and_is_told_about_privacy(mak
     assert engine.handoff.active("u1") is None and engine.handoff.get(ticket.id).status == "closed"
     out = say(engine, "u1", "删除我的信息")
     assert out.relay is None and out.replies  # back with the bot, which asks to confirm
+
+
+def test_close_note_may_come_after_the_worker_option(make_engine, tmp_path):
+    engine = make_engine()
+    say(engine, "u1", "我要找社工")
+    ticket = say(engine, "u1", "可以").new_ticket
+    engine.handoff.add_worker("42", "王老师")
+    engine.handoff.claim(ticket.id, "42")
+    db = str(tmp_path / "linli.db")  # the file make_engine uses
+    assert main(["--db", db, "handoff", "close", str(ticket.id), "--worker", "42", "已教会"]) == 0
+    assert engine.handoff.get(ticket.id).close_note == "已教会"
+    with pytest.raises(SystemExit):
+        main(["--db", db, "handoff", "close", str(ticket.id), "--worker", "42", "a", "b"])
