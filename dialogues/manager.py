@@ -784,6 +784,10 @@ class DialogueManager:
 
     def _marketing(self, turn: Turn, parse: ParseResult, more: bool = False) -> None:
         st = turn.state
+        leader = self.flows.get("community_groupbuy_leader_tutorial")
+        if leader and not more and parse.intent in leader.intents and re.search(r"团长|建群|管群|群主", parse.text or ""):
+            self._start_flow(turn, leader, parse.intent)  # "怎么当社区团长": the tutorial is the answer
+            return
         entries = self.kb.by_intent(parse.intent, "marketing")
         if not entries:
             self._answer_from_search(turn, parse.text or parse.intent, parse)
