@@ -42,3 +42,15 @@ def test_no_urgent_message_of_the_urgent_evaluation_sets_is_missed(pipeline):
         assert len(urgent) >= 150, name
         missed = [r.text for r in pipeline.parse_batch(urgent) if r.capability != "urgent"]
         assert missed == [], f"{name}: urgent messages missed: {missed}"
+
+
+def test_everyday_messages_with_alarming_words_are_not_urgent(pipeline):
+    """Found by trying the bot (2026-12-02): 跳楼价, 油烟太大, 手机又抽风了, 别告诉孩子我买了啥礼物 ...
+
+    Every false alarm opens an urgent ticket, so these stay ordinary messages.
+    """
+    texts = [x.strip() for x in (PROJECT_ROOT / "tests" / "data" / "not_urgent_lookalikes.txt")
+             .read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(texts) >= 50
+    alarms = [r.text for r in pipeline.parse_batch(texts) if r.capability == "urgent"]
+    assert alarms == []
