@@ -118,6 +118,8 @@ class Engine:
                     new_ticket = opened
                 elif ticket is None:
                     ticket = opened
+        if any(e["type"] == "not_urgent" for e in turn.events) and ticket is not None:
+            ticket = self.handoff.not_urgent(ticket.id)
         if any(e["type"] == "delete_user_data" for e in turn.events):
             self.store.delete_user(msg.user_id)
             return Outcome(inbox + replies, parse, turn.intent, turn.capability)

@@ -21,6 +21,7 @@ from bot.privacy import mask
 from bot.store import TICKET_MESSAGES, TICKETS, WORKERS
 
 PERSON_ENDED_NOTE = "ended by the person"
+FALSE_ALARM_NOTE = "（本人说这不是紧急情况，已改为普通求助）"
 logger = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("waiting", "claimed")
@@ -204,6 +205,15 @@ class Handoff:
         self.db[TICKETS].update(ticket_id, {"status": "closed", "closed_at": utcnow(), "close_note": note,
                                             "worker_id": t.worker_id or worker_id})
         logger.info("ticket %d closed by worker %s", ticket_id, worker_id)
+        return self.require(ticket_id)
+
+    def not_urgent(self, ticket_id: int) -> Ticket:
+        """The person said it was a false alarm: the ticket stays for a social worker, but as normal."""
+        t = self.require(ticket_id)
+        if t.priority == "urgent" and t.status != "closed":
+            self.db[TICKETS].update(ticket_id, {"priority": "normal"})
+            self.add_message(ticket_id, "system", FALSE_ALARM_NOTE)
+            logger.info("ticket %d set to normal: the person said it is not an emergency", ticket_id)
         return self.require(ticket_id)
 
     def end_by_person(self, ticket_id: int) -> Ticket:

@@ -72,6 +72,9 @@ REFUSE_RE = re.compile(
     r"(不|别|甭|先不|暂时不|没必要|不需要|不想)(用|要|找|麻烦|转|叫|联系)?(找|转|叫)?(社工|真人|人工|客服|人了|别人)"
     r"|^\W*(算了|不用|不要|不了|没事了|不删|别删)"
 )
+FALSE_ALARM_RE = re.compile(
+    r"没事|没危险|不危险|不是(那个|这个)?意思|说错了|误会|开玩笑|不是紧急|不紧急|不是说|我说的是|搞错了|打错了|不是真的|虚惊"
+)
 WORD_RE = re.compile(r"\w")  # a letter, digit or Chinese character: the message has words
 MAX_PAUSED = 3  # tutorials remembered behind the paused one
 BUTTON_CHARS = 16  # longer labels are shortened at a natural break (button_label)
@@ -170,6 +173,10 @@ class DialogueManager:
         if parse.capability == "urgent":
             # Safety first: the hotline comes before anything else, whatever was going on.
             self._urgent(turn, parse)
+        elif st.get("urgent_turn") == st["turns"] - 1 and FALSE_ALARM_RE.search(text):
+            # "不是 我说的是清仓打折" right after an alarm: say so, and the ticket becomes a normal one.
+            turn.events.append({"type": "not_urgent"})
+            self._menu(turn, M.FALSE_ALARM_OK)
         elif rating is not None:
             self._rate(turn, rating)
         elif action is not None:
@@ -1022,6 +1029,7 @@ class DialogueManager:
         st["pending"] = None
         self._say(turn, URGENT_TEXT.get(parse.intent, M.URGENT_SCAM))
         turn.events.append({"type": "help_request", "priority": "urgent", "reason": parse.intent})
+        st["urgent_turn"] = st["turns"]
 
     def urgent_text(self, intent: str) -> str:
         """The first words for an urgent message: what to do now and the hotline."""

@@ -188,3 +188,20 @@ def test_close_note_may_come_after_the_worker_option(make_engine, tmp_path):
     assert engine.handoff.get(ticket.id).close_note == "已教会"
     with pytest.raises(SystemExit):
         main(["--db", db, "handoff", "close", str(ticket.id), "--worker", "42", "a", "b"])
+
+
+def test_a_false_alarm_said_at_once_makes_the_ticket_normal_but_keeps_it(make_engine):
+    engine = make_engine()
+    out = say(engine, "u1", "有人撬我家门")
+    ticket = out.new_ticket
+    assert ticket.priority == "urgent"
+    out = say(engine, "u1", "不是 我说错了 是我家孩子回来了")
+    assert "没事就好" in out.replies[0].text
+    t = engine.handoff.get(ticket.id)
+    assert (t.priority, t.status) == ("normal", "waiting")  # a social worker still looks
+    # Only right after the alarm: later words do not change a ticket.
+    out = say(engine, "u2", "我妈晕倒了 叫不醒")
+    other = out.new_ticket
+    say(engine, "u2", "怎么办")
+    say(engine, "u2", "没事")
+    assert engine.handoff.get(other.id).priority == "urgent"
