@@ -30,6 +30,17 @@ END_CHAT_RE = re.compile(r"结束(对话|聊天)|(回到|回去找|换回|我要
 logger = logging.getLogger(__name__)
 
 # Dialogue events the store keeps for the reports (bot/report.py).
+INTRO_SPLIT_RE = re.compile(r"[\s，,。.!！；;]+")
+QUESTION_WORDS_RE = re.compile(r"怎么|咋|吗|呢|啥|什么|如何|想|要|能不能|可以|多少|哪|几|？|\?")
+
+
+def question_after_intro(text: str) -> str:
+    """The part after a self-introduction when it asks something ("我是卖水果的 想开个网店" -> 想开个网店)."""
+    parts = [p for p in INTRO_SPLIT_RE.split(text.strip()) if p]
+    rest = "".join(parts[1:]) if len(parts) > 1 else ""
+    return rest if rest and QUESTION_WORDS_RE.search(rest) else ""
+
+
 REPORT_EVENTS = {"flow_started", "flow_step", "flow_finished", "feedback"}
 
 
@@ -93,6 +104,12 @@ class Engine:
             parse = ParseResult(said, intent, self.manager._capability_of(intent), 1.0)
         else:
             parse = self.pipeline.parse(said)
+            rest = question_after_intro(said) if parse.intent == "self_intro" else ""
+            if rest:
+                # "我是开小饭馆的 美团抽几个点": the question after the introduction is what to answer.
+                asked = self.pipeline.parse(rest)
+                if asked.intent != "self_intro" and not asked.is_fallback:
+                    parse, said = asked, rest
         # From here on only the masked text is stored, logged or shown to staff (PIPL).
         msg = IncomingMessage(msg.user_id, mask(msg.text), msg.channel, msg.chat_id, msg.received_at)
         inbox = self._deliver_outbox(msg.user_id)

@@ -67,6 +67,9 @@ MERCHANT_SELF_RE = re.compile(
 RESIDENT_SELF_RE = re.compile(
     r"^(我|俺)(是|今年)?(个|一个)?(退休的?|退休老人|老人家?|老年人|大爷|大妈|老太太|老头子?|[六七八九]十(多|几)?岁?(了)?)(啊|呀|了)?$"
 )
+SOCIAL_WORKER_SELF_RE = re.compile(
+    r"^(我|俺)(是)?(个|一个|社区的?|街道的?)?(社工|社会工作者|居委会的?|社区工作者|社区的工作人员|网格员|志愿者)(啊|呀)?$"
+)
 QUESTION_RE = re.compile(r"怎么|咋|吗|呢|啥|什么|如何|想|要|能不能|可以|？|\?")
 REFUSE_RE = re.compile(
     r"(不|别|甭|先不|暂时不|没必要|不需要|不想)(用|要|找|麻烦|转|叫|联系)?(找|转|叫)?(社工|真人|人工|客服|人了|别人)"
@@ -475,6 +478,10 @@ class DialogueManager:
             persona, reply, labels = "merchant", M.SELF_MERCHANT, M.SELF_MERCHANT_BUTTONS
             actions = ({"intent": "open_shop"}, {"intent": "mk_low_budget"}, {"intent": "mk_repeat_customers"},
                        {"policy_menu": True}, {"intent": "tool_recommend"})
+        elif SOCIAL_WORKER_SELF_RE.search(t):
+            persona, reply, labels = "social_worker", M.SELF_SOCIAL_WORKER, M.MENU_BUTTONS
+            actions = ({"intent": "grocery_order"}, {"intent": "mk_strategy"}, {"policy_menu": True},
+                       {"intent": "tool_recommend"}, {"intent": "request_human"})
         elif RESIDENT_SELF_RE.search(t):
             persona, reply, labels = "resident", M.SELF_RESIDENT, M.SELF_RESIDENT_BUTTONS
             actions = ({"intent": "grocery_order"}, {"intent": "elderly_mode"}, {"intent": "scam_prevention"},
@@ -560,7 +567,7 @@ class DialogueManager:
     def _howto_platform(self, turn: Turn, named: list[str], text: str) -> bool:
         """"抖店怎么用" / "怎么用多多买菜" with no topic yet: the tutorial for that platform."""
         platform = self._platform_by_name(named)  # the shopping apps residents learn
-        if set(named) & SELLER_PLATFORMS or (platform is None and self._persona(turn.state) == "merchant"):
+        if set(named) & SELLER_PLATFORMS or self._persona(turn.state) == "merchant":
             self._route_topic(turn, "open_shop", text)
             return True
         if platform is None:
@@ -1098,6 +1105,11 @@ class DialogueManager:
             text = parse.text or ""
             if self._says_who_they_are(turn, parse, text):
                 return
+            first = re.split(r"[\s，,。.!！；;]+", text.strip())[0]
+            if MERCHANT_SELF_RE.search(first):  # "我是开小饭馆的 美团……": a merchant, whatever follows
+                turn.state["slots"]["persona"] = "merchant"
+            elif RESIDENT_SELF_RE.search(first):
+                turn.state["slots"]["persona"] = "resident"
             named = parse.entity_values("platform")
             if not (named and self._howto_platform(turn, named, text)):  # 我是老人家 咋用盒马
                 self._menu(turn, M.SELF_OTHER)
