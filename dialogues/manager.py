@@ -187,7 +187,12 @@ class DialogueManager:
         elif not WORD_RE.search(text) and not st.get("pending"):
             self._say(turn, M.NON_TEXT_MESSAGE)  # 😀😀😀 or ？？？: ask for words, do not guess
         elif text.strip().isdigit() and len(text.strip()) <= 2 and not self._asks_slot(st):
-            self._menu(turn, M.NO_SUCH_BUTTON)  # "9" with seven buttons: never read a stray number as goodbye
+            # "9" with seven buttons: never read a stray number as goodbye; the same buttons again.
+            again = tuple((label, buttons[label]) for label in labels if label in buttons)
+            if again:
+                self._say(turn, M.NO_SUCH_BUTTON, again)
+            else:
+                self._menu(turn, M.NO_SUCH_BUTTON)
         elif not self._pending(turn, parse, text):
             self._route(turn, parse, text)
         self._maybe_ask_feedback(turn)
@@ -323,6 +328,7 @@ class DialogueManager:
             self._rate(turn, int(action["feedback"]))
         elif action.get("more"):
             self._marketing(turn, self._synthetic(action["intent"], text), more=True)
+            st["topic"] = {**(st.get("topic") or {}), "more": True}
         elif "need" in action:
             self._tool(turn, self._synthetic("tool_recommend", text), need=action["need"])
         elif "tool_howto" in action:
@@ -499,6 +505,8 @@ class DialogueManager:
         if not (about_shop and FEE_RE.search(text)):
             return False
         named = parse.entity_values("platform") or [str(st["slots"].get("platform") or "平台")]
+        if st.get("flow") is None:
+            st["topic"] = {"intent": "open_shop"}  # "那抽几个点呢" next is still about opening a shop
         self._say(turn, M.PLATFORM_FEES.format(platform=named[0]),
                   (("网上开店入门", {"flow": "open_shop_tutorial"}) if "open_shop_tutorial" in self.flows else
                    ("菜单", {"nav": "nav_menu"}), ("找社工", {"intent": "request_human"})))
@@ -512,7 +520,11 @@ class DialogueManager:
             return False
         cap = self._capability_of(topic["intent"])
         if cap == "marketing" and MORE_RE.search(text):
-            self._marketing(turn, self._synthetic(topic["intent"], text), more=True)
+            if topic.get("more"):
+                self._say(turn, M.NO_MORE_TIPS, (("找社工", {"intent": "request_human"}), ("菜单", {"nav": "nav_menu"})))
+            else:
+                self._marketing(turn, self._synthetic(topic["intent"], text), more=True)
+                st["topic"] = {**(st.get("topic") or {}), "more": True}
             return True
         entry = self.kb.get(topic["entry"]) if cap == "policy" and topic.get("entry") else None
         if entry and APPLY_RE.search(text):
@@ -857,6 +869,9 @@ class DialogueManager:
         hotlines = self.kb.by_kind("hotline")
         number = re.search(r"\d{3,6}", text)
         entry = next((h for h in hotlines if number and str(h.get("number")) == number.group(0)), None)
+        if entry is None and number:  # "12366是什么电话": a number we have not verified; never another one
+            self._say(turn, M.HOTLINE_UNKNOWN, buttons)
+            return
         if entry is None and (parse.entity_values("platform") or "客服" in text):
             self._say(turn, M.PLATFORM_SERVICE, buttons)
             return
