@@ -7,6 +7,7 @@ JSON-able dict so it can live in SQLite and survive restarts.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,7 @@ CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
 
 DONT_KNOW_RE = re.compile(r"^\W*(我|俺)?(也)?(不知道|不晓得|不清楚|不懂|搞不清|说不上来|忘了|记不得|其他|别的|都不是|没有|没用过)")
+GROUP_RE = re.compile(r"残疾|残障|低保|退役|军人|大学生|毕业生|妇女|失业|下岗|困难户|孤寡|五保|特困|农民工")
 FEE_RE = re.compile(r"保证金|押金|多少钱|收费|费用|服务费|佣金|抽成|扣点|抽几个点|几个点|要钱吗|花钱吗")
 MORE_RE = re.compile(r"(别的|其他|其它|更多|还有)(啥|什么|的)?(办法|法子|招|主意|方法)|还有(吗|呢|没有|啥|什么)")
 APPLY_RE = re.compile(r"(怎么|咋|如何|去哪|在哪|哪里|找谁)(儿)?(申请|办|领|报名|弄|问|去)|申请条件|去哪问|找谁")
@@ -639,6 +641,7 @@ class DialogueManager:
         st = turn.state
         if st.get("flow") and st["flow"] != flow.id and st["flow"] in self.flows:
             self._pause(st, st["flow"], st.get("step", 0))
+            self._say(turn, M.FLOW_PAUSED.format(title=self.flows[st["flow"]].title))
         start = max(0, flow.step_index(flow.entry[intent])) if intent in flow.entry else 0
         st["flow"], st["step"] = flow.id, start
         st["topic"] = {"intent": intent or (flow.intents[0] if flow.intents else ""), "flow": flow.id}
@@ -900,6 +903,12 @@ class DialogueManager:
             hit = next((h for h in self.kb.search(parse.text, limit=10, kinds=("policy",)) if h.id in ids), None)
             if hit:
                 entry = self.kb.get(hit.id)
+        group = GROUP_RE.search(parse.text or "")
+        if group and not any(group.group(0) in json.dumps(e, ensure_ascii=False) for e in entries):
+            # "我是残疾人 有什么补贴": none of our policies is about that group; do not show a wrong one.
+            self._say(turn, M.POLICY_NOT_COVERED, (("找社工", {"intent": "request_human"}),
+                                                   *((e["title"], {"entry": e["id"]}) for e in entries[:3])))
+            return
         self._say_policy(turn, entry)
         others = [e for e in entries if e["id"] != entry["id"]][:2]
         buttons: list[Any] = [(e["title"], {"entry": e["id"]}) for e in others]
