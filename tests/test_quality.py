@@ -54,3 +54,12 @@ def test_everyday_messages_with_alarming_words_are_not_urgent(pipeline):
     assert len(texts) >= 50
     alarms = [r.text for r in pipeline.parse_batch(texts) if r.capability == "urgent"]
     assert alarms == []
+
+
+def test_urgent_messages_found_by_trying_the_bot_stay_urgent(pipeline):
+    """The other side of the look-alikes: messages the QA rounds wrote that must raise an alarm."""
+    texts = [x.strip() for x in (PROJECT_ROOT / "tests" / "data" / "urgent_must_fire.txt")
+             .read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(texts) >= 25
+    missed = [r.text for r in pipeline.parse_batch(texts) if r.capability != "urgent"]
+    assert missed == []
