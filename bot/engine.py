@@ -21,7 +21,7 @@ from bot.models import IncomingMessage, Reply
 from bot.privacy import mask
 from bot.store import Store, open_db
 from dialogues.loader import load_flows
-from dialogues.manager import DialogueManager
+from dialogues.manager import DialogueManager, question_after_intro
 from knowledge.kb import KnowledgeBase, build_knowledge
 from nlu.pipeline import Pipeline, load_pipeline
 from nlu.result import ParseResult
@@ -30,17 +30,6 @@ END_CHAT_RE = re.compile(r"结束(对话|聊天)|(回到|回去找|换回|我要
 logger = logging.getLogger(__name__)
 
 # Dialogue events the store keeps for the reports (bot/report.py).
-INTRO_SPLIT_RE = re.compile(r"[\s，,。.!！；;]+")
-QUESTION_WORDS_RE = re.compile(r"怎么|咋|吗|呢|啥|什么|如何|想|要|能不能|可以|多少|哪|几|？|\?")
-
-
-def question_after_intro(text: str) -> str:
-    """The part after a self-introduction when it asks something ("我是卖水果的 想开个网店" -> 想开个网店)."""
-    parts = [p for p in INTRO_SPLIT_RE.split(text.strip()) if p]
-    rest = "".join(parts[1:]) if len(parts) > 1 else ""
-    return rest if rest and QUESTION_WORDS_RE.search(rest) else ""
-
-
 REPORT_EVENTS = {"flow_started", "flow_step", "flow_finished", "feedback"}
 
 

@@ -73,6 +73,8 @@ SOCIAL_WORKER_SELF_RE = re.compile(
     r"^(我|俺)(是)?(个|一个|社区的?|街道的?)?(社工|社会工作者|居委会的?|社区工作者|社区的工作人员|网格员|志愿者)(啊|呀)?$"
 )
 QUESTION_RE = re.compile(r"怎么|咋|吗|呢|啥|什么|如何|想|要|能不能|可以|？|\?")
+ASKING_RE = re.compile(QUESTION_RE.pattern + r"|多少|哪|几个|几点")  # a clause that asks something
+CLAUSE_RE = re.compile(r"[\s，,。.!！；;]+")
 REFUSE_RE = re.compile(
     r"(不|别|甭|先不|暂时不|没必要|不需要|不想)(用|要|找|麻烦|转|叫|联系)?(找|转|叫)?(社工|真人|人工|客服|人了|别人)"
     r"|^\W*(算了|不用|不要|不了|没事了|不删|别删)"
@@ -104,6 +106,13 @@ def button_label(text: str, limit: int = BUTTON_CHARS) -> str:
         if cuts:
             return text[: cuts[-1]].rstrip(BREAK_TRIM)
     return text[: limit - 1] + "…"
+
+
+def question_after_intro(text: str) -> str:
+    """The part after a self-introduction when it asks something ("我是卖水果的 想开个网店" -> 想开个网店)."""
+    parts = [p for p in CLAUSE_RE.split(text.strip()) if p]
+    rest = "".join(parts[1:])
+    return rest if rest and ASKING_RE.search(rest) else ""
 
 
 def new_state() -> dict[str, Any]:
@@ -1129,7 +1138,7 @@ class DialogueManager:
             text = parse.text or ""
             if self._says_who_they_are(turn, parse, text):
                 return
-            first = re.split(r"[\s，,。.!！；;]+", text.strip())[0]
+            first = CLAUSE_RE.split(text.strip())[0]
             if MERCHANT_SELF_RE.search(first):  # "我是开小饭馆的 美团……": a merchant, whatever follows
                 turn.state["slots"]["persona"] = "merchant"
             elif RESIDENT_SELF_RE.search(first):
