@@ -21,7 +21,7 @@ from bot.models import IncomingMessage, Reply
 from bot.privacy import mask
 from bot.store import Store, open_db
 from dialogues.loader import load_flows
-from dialogues.manager import DialogueManager, question_after_intro
+from dialogues.manager import DialogueManager, persona_of_intro, question_after_intro
 from knowledge.kb import KnowledgeBase, build_knowledge
 from nlu.pipeline import Pipeline, load_pipeline
 from nlu.result import ParseResult
@@ -98,6 +98,9 @@ class Engine:
                 # "我是开小饭馆的 美团抽几个点": the question after the introduction is what to answer.
                 asked = self.pipeline.parse(rest)
                 if asked.intent != "self_intro" and not asked.is_fallback:
+                    persona = persona_of_intro(said)
+                    if persona:  # remembered from the introduction, as if said on its own
+                        state = {**(state or {}), "slots": {**((state or {}).get("slots") or {}), "persona": persona}}
                     parse, said = asked, rest
         # From here on only the masked text is stored, logged or shown to staff (PIPL).
         msg = IncomingMessage(msg.user_id, mask(msg.text), msg.channel, msg.chat_id, msg.received_at)

@@ -115,6 +115,16 @@ def question_after_intro(text: str) -> str:
     return rest if rest and ASKING_RE.search(rest) else ""
 
 
+def persona_of_intro(text: str) -> str:
+    """Who the first clause says the person is (我是开小饭馆的 -> merchant), or ''."""
+    first = CLAUSE_RE.split(text.strip())[0] if text.strip() else ""
+    for persona, rx in (("merchant", MERCHANT_SELF_RE), ("social_worker", SOCIAL_WORKER_SELF_RE),
+                        ("resident", RESIDENT_SELF_RE)):
+        if rx.search(first):
+            return persona
+    return ""
+
+
 def new_state() -> dict[str, Any]:
     """The state of someone Linli has not talked to yet."""
     return {
@@ -1138,11 +1148,9 @@ class DialogueManager:
             text = parse.text or ""
             if self._says_who_they_are(turn, parse, text):
                 return
-            first = CLAUSE_RE.split(text.strip())[0]
-            if MERCHANT_SELF_RE.search(first):  # "我是开小饭馆的 美团……": a merchant, whatever follows
-                turn.state["slots"]["persona"] = "merchant"
-            elif RESIDENT_SELF_RE.search(first):
-                turn.state["slots"]["persona"] = "resident"
+            persona = persona_of_intro(text)  # "我是开小饭馆的 美团……": a merchant, whatever follows
+            if persona:
+                turn.state["slots"]["persona"] = persona
             named = parse.entity_values("platform")
             if not (named and self._howto_platform(turn, named, text)):  # 我是老人家 咋用盒马
                 self._menu(turn, M.SELF_OTHER)
