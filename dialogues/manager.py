@@ -649,6 +649,14 @@ class DialogueManager:
             # "想用美团买菜 但是不会下载": every app's own tutorial starts with installing it.
             own = [f for f in self.flows.values() if f.when and "grocery_order" in f.intents and f.matches(slots)]
             chosen = own[0] if own else chosen
+        paused = st.get("paused") or {}
+        if paused.get("flow") == chosen.id and not st.get("flow"):
+            # Back to a tutorial left half-way (菜单 -> 学用手机买菜): go on where they stopped.
+            self._unpause(st)
+            st["flow"], st["step"] = chosen.id, int(paused.get("step", 0))
+            self._say(turn, M.RESUMED.format(title=chosen.title))
+            self._show_step(turn, chosen)
+            return
         if chosen.id == st.get("flow"):
             # Asked about the tutorial they are already in: stay on the current step.
             turn.events.append({"type": "same_flow"})
