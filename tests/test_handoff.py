@@ -18,6 +18,14 @@ def say(engine, user, text, channel="terminal"):
     return engine.handle(IncomingMessage(user_id=user, text=text, channel=channel))
 
 
+def claimed_ticket(engine, user, worker="42", name="王老师"):
+    """A person asks for a social worker, consents, and the worker claims the ticket."""
+    say(engine, user, "我要找社工")
+    ticket = say(engine, user, "可以").new_ticket
+    engine.handoff.add_worker(worker, name)
+    return engine.handoff.claim(ticket.id, worker)
+
+
 def test_consent_then_ticket_then_relay_then_close(make_engine):
     engine = make_engine()
     out = say(engine, "u1", "我要找社工")
@@ -58,10 +66,7 @@ def test_urgent_opens_at_once_and_jumps_the_queue(make_engine):
 
 def test_urgent_during_relay_still_gets_hotline_and_raises_priority(make_engine):
     engine = make_engine()
-    say(engine, "c", "找社工")
-    t = say(engine, "c", "可以").new_ticket
-    engine.handoff.add_worker("7", "李")
-    engine.handoff.claim(t.id, "7")
+    t = claimed_ticket(engine, "c", worker="7", name="李")
     out = say(engine, "c", "我不想活了", channel="telegram")
     assert "12356" in out.replies[0].text
     assert engine.handoff.get(t.id).priority == "urgent"
@@ -163,10 +168,7 @@ def test_asking_again_while_waiting_says_where_they_are(make_engine):
 
 def test_the_person_can_end_a_claimed_conversation_and_is_told_about_privacy(make_engine):
     engine = make_engine()
-    say(engine, "u1", "我要找社工")
-    ticket = say(engine, "u1", "可以").new_ticket
-    engine.handoff.add_worker("42", "王老师")
-    engine.handoff.claim(ticket.id, "42")
+    ticket = claimed_ticket(engine, "u1")
     out = say(engine, "u1", "删除我的信息")
     assert out.relay is not None and "结束对话" in out.replies[-1].text  # not silently forwarded only
     out = say(engine, "u1", "我要结束对话")
@@ -179,10 +181,7 @@ def test_the_person_can_end_a_claimed_conversation_and_is_told_about_privacy(mak
 
 def test_close_note_may_come_after_the_worker_option(make_engine, tmp_path):
     engine = make_engine()
-    say(engine, "u1", "我要找社工")
-    ticket = say(engine, "u1", "可以").new_ticket
-    engine.handoff.add_worker("42", "王老师")
-    engine.handoff.claim(ticket.id, "42")
+    ticket = claimed_ticket(engine, "u1")
     db = str(tmp_path / "linli.db")  # the file make_engine uses
     assert main(["--db", db, "handoff", "close", str(ticket.id), "--worker", "42", "已教会"]) == 0
     assert engine.handoff.get(ticket.id).close_note == "已教会"
