@@ -202,7 +202,7 @@ class Handoff:
         t = self.require(ticket_id)
         if t.status == "closed":
             raise HandoffError(f"ticket {ticket_id} is already closed")
-        self.db[TICKETS].update(ticket_id, {"status": "closed", "closed_at": utcnow(), "close_note": note,
+        self.db[TICKETS].update(ticket_id, {"status": "closed", "closed_at": utcnow(), "close_note": mask(note),
                                             "worker_id": t.worker_id or worker_id})
         logger.info("ticket %d closed by worker %s", ticket_id, worker_id)
         return self.require(ticket_id)

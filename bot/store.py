@@ -16,7 +16,7 @@ from typing import Any, Callable
 import sqlite_utils
 
 from bot.models import utcnow
-from bot.privacy import mask
+from bot.privacy import mask, mask_data
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +172,8 @@ class Store:
         """Save the new state, the person's message, the bot's replies and report events atomically.
 
         ``events`` are the dialogue's ``flow_started`` / ``flow_step`` / ``flow_finished`` /
-        ``feedback`` events: anonymous-by-design rows that the reports count.
+        ``feedback`` events: anonymous-by-design rows that the reports count. Texts and slot
+        values in the state are masked like messages; a number of 11+ digits is not kept.
         """
         now = utcnow()
         with self.db.atomic():
@@ -186,7 +187,7 @@ class Store:
                 f"UPDATE {USERS} SET created_at = COALESCE(created_at, ?) WHERE user_id = ?", [now, user_id]
             )
             self.db[STATES].upsert(
-                {"user_id": user_id, "state": json.dumps(state, ensure_ascii=False), "updated_at": now},
+                {"user_id": user_id, "state": json.dumps(mask_data(state), ensure_ascii=False), "updated_at": now},
                 pk="user_id",
             )
             self.db[TRANSCRIPT].insert({**inbound, "text": mask(str(inbound.get("text") or "")), "user_id": user_id,
