@@ -154,6 +154,8 @@ SELF_RESIDENT_BUTTONS = ("学用手机买菜", "长辈模式", "防骗", "政策
 # Help from a person (handoff)
 CONSENT_ASK = "我可以把刚才的对话发给社工，让他们来帮您吗？"
 CONSENT_BUTTONS = ("可以", "不用了")
+CONSENT_HOW = "要我把刚才的对话发给社工，请按“可以”，或者打“可以”两个字；不用的话，就按“不用了”。"
+CONSENT_NOT_SHARED = "好的，先不找社工，刚才的对话没有发给社工。"
 HANDOFF_OPENED = "好的，已经交给社工了（编号 {ticket}）。社工会在这里直接回复您。"
 QUEUE_AHEAD = "您前面还有 {ahead} 位在等，请耐心等一下。"
 QUEUE_FIRST = "您是下一位。"
@@ -213,6 +215,28 @@ PRIVACY_CONFIRM = "确定要删除我保存的您的全部聊天记录和设置�
 PRIVACY_CONFIRM_BUTTONS = ("确定删除", "不删了")
 PRIVACY_DELETED = "已经删除了您的聊天记录和设置。以后有需要，随时再来找我。"
 PRIVACY_KEPT = "好的，没有删除。"
+# Said when a deletion question is dropped because the person went on to something else.
+PRIVACY_NOT_DONE = "好的，您的信息没有删除，都还在。"
+# The second confirmation (a deletion read with low confidence): exactly what Store.delete_user removes.
+PRIVACY_CONFIRM_AGAIN = (
+    "为了不删错，再跟您确认一次。删除以后：\n"
+    "・您和我的全部聊天记录，还有您和社工的对话，都没有了；\n"
+    "・您学教程学到哪一步、正在问的事情，都清空；\n"
+    "・您的个人资料（比如您是居民还是商户）也删掉。\n"
+    "您找社工的求助单、对回答的评价和学教程的次数，只留下看不出是您的统计数字。删除后不能恢复。\n"
+    "真的要删除吗？"
+)
+PRIVACY_CONFIRM_HOW = "为了不删错，请您说清楚：要删除，请按“确定删除”，或者打“确定”两个字；不删，就按“不删了”。"
+PRIVACY_DELETE_FAQ = (
+    "删除以后，您还能接着用我，也能找社工，就像第一次来一样；只是以前的聊天记录、学习进度和个人资料都没有了，不能恢复。"
+    "您找社工的求助单和对回答的评价，只留下看不出是您的统计数字。"
+)
+PRIVACY_CONFIRM_STILL = "您还要删除吗？"
+PRIVACY_OTHERS = (
+    "抱歉，别人的聊天记录和信息，我不能给您看，也不能替别人删除。每个人的信息，只有本人来找我，才能查看或者删除。\n"
+    "如果是家里人需要帮忙，可以请他本人来跟我说，或者找社工一起办。想知道我存了您自己的什么，请按“查看我的信息”。"
+)
+PRIVACY_OTHERS_BUTTONS = ("查看我的信息", "找社工", "菜单")
 IDS = "chat id: {chat}\nyour user id: {user}"
 SLOW_DOWN = "您发得有点快，我跟不上啦。请慢一点，一条一条发，我都会看的。"
 

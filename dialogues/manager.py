@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +84,40 @@ FALSE_ALARM_RE = re.compile(
     r"没事|没危险|不危险|不是(那个|这个)?意思|说错了|误会|开玩笑|不是紧急|不紧急|不是说|我说的是|搞错了|打错了|不是真的|虚惊"
 )
 WORD_RE = re.compile(r"\w")  # a letter, digit or Chinese character: the message has words
+# Deleting data and sharing a conversation need a clear yes to that very question (issue 12):
+# 下一步, 继续, 好, 嗯 or an affirm-like parse never delete anything or share anything.
+DELETE_SURE = 0.9  # a privacy_delete read below this gets a second question saying what goes
+CONSENT_KINDS = ("handoff_offer", "handoff_consent")
+PLAIN_RE = re.compile(r"[\W_]+")  # spaces, punctuation and emoji, ignored when reading a short answer
+YES_PREFIXES = ("嗯", "恩", "对", "是的", "是", "好的", "好")  # "嗯，确定" / "好 删吧": the rest decides
+DELETE_YES = frozenset({
+    "确定", "确认", "同意", "可以", "是的", "是", "对", "对的", "没错", "确定删除", "确认删除", "同意删除", "可以删",
+    "可以删除", "删", "删吧", "删掉", "删掉吧", "删了", "删了吧", "删除", "删除吧", "要删", "要删除", "确定要删",
+    "确定要删除", "全删", "全删了吧", "都删了吧", "全部删除",
+})
+CONSENT_YES = frozenset({
+    "可以", "可以的", "同意", "是的", "是", "对", "对的", "确定", "好的", "好啊", "好呀", "好吧", "行", "行的", "行吧",
+    "行啊", "要", "要的", "需要", "麻烦你了", "麻烦您了", "麻烦了", "发吧", "可以发", "发给社工吧", "请社工帮我",
+    "好的谢谢", "可以谢谢", "谢谢可以",
+})
+# Agreement that does not say which question it answers: the question is asked once more, plainly.
+VAGUE_YES = frozenset({"好", "嗯", "嗯嗯", "恩", "哦", "噢", "ok", "okay", "好好", "好嘞", "知道了", "收到", "明白", "明白了"})
+DELETE_NO_RE = re.compile(r"不删|别删|不要删|不用删|不想删|不确定|取消|算了|不用了|不要了|留着|保留")
+DELETE_ASK_RE = re.compile(r"吗|么|呢|？|\?|什么|啥|哪些|哪|怎么|能不能|会不会|是不是|可不可以|多久|还能|还可以")
+DELETE_TOPIC_RE = re.compile(r"删|注销|清除|清空|清掉|恢复|找回")
+# Someone else's records (把张阿姨的聊天记录发给我): refused, never read as "delete mine".
+OTHER_PERSON = (
+    r"(别人|他人|其他人|其它人|别的人|旁人|人家|外人|其他用户|别的用户|其他居民|其他老人|别的老人|(?<!其)他们?|她们?"
+    r"|老伴儿?|老头子|老太婆|老婆子|爱人|丈夫|老公|妻子|媳妇儿?|老婆|儿子|女儿|闺女|孙子|孙女|外孙女?|儿媳妇?|女婿|孩子"
+    r"|邻居|朋友|同事|亲戚|家人|家里人|妈妈?|爸爸?|母亲|父亲|婆婆|公公|岳父|岳母|丈母娘|老丈人|哥哥?|姐姐?|弟弟?|妹妹?"
+    r"|[\u4e00-\u9fff]?(阿姨|大爷|大妈|大娘|奶奶|爷爷|姥姥|姥爷|外婆|外公|叔叔?|婶婶?|婶子|伯伯?|大姐|大哥|师傅|老师|老太太?)"
+    r"|[老小][张王李赵刘陈杨黄周吴徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余杜叶程魏苏吕丁任卢姚沈钟"
+    r"姜崔谭陆范汪廖石金贾夏付方邹熊白孟秦邱侯江尹薛段雷龙史陶贺毛郝顾龚邵万钱严孔汤])"
+)
+OTHERS_RECORDS_RE = re.compile(
+    OTHER_PERSON + r"(的|跟你|和你|同你)?(聊天记录|对话记录|记录|聊天内容|对话|聊天|信息|资料|数据|档案|消息|说的话"
+    r"|说了什么|说了啥|聊了什么|聊了啥|问了什么|问了啥|聊的|说的)"
+)
 MAX_PAUSED = 3  # tutorials remembered behind the paused one
 BUTTON_CHARS = 16  # longer labels are shortened at a natural break (button_label)
 STRONG_BREAKS = "（(〔：:/｜|"
@@ -125,6 +160,20 @@ def persona_of_intro(text: str) -> str:
     return ""
 
 
+def plain(text: str) -> str:
+    """A short answer without spaces, punctuation or emoji, lower-cased ("确定！" -> 确定, "OK" -> ok)."""
+    return PLAIN_RE.sub("", text).lower()
+
+
+def clear_yes(text: str, words: frozenset[str]) -> bool:
+    """True when a typed answer plainly says yes in ``words`` ("确定", "嗯，确定", "可以啊"); 好 or 嗯 alone never do."""
+    t = plain(text)
+    seen = {t, t.rstrip("啊呀哈啦嘛哦")}
+    for _ in range(2):  # "嗯嗯 确定", "对 是的"
+        seen |= {c[len(p):] for c in seen for p in YES_PREFIXES if c.startswith(p) and len(c) > len(p)}
+    return bool(seen & words)
+
+
 def new_state() -> dict[str, Any]:
     """The state of someone Linli has not talked to yet."""
     return {
@@ -135,13 +184,33 @@ def new_state() -> dict[str, Any]:
     }
 
 
+def typed_number(text: str) -> int | None:
+    """A number typed as a button press: 1 to 3 ASCII digits after NFKC (５ and ① count, ٣ and 5,000 digits do not).
+
+    ``isdigit()`` is true for ①, ² and ٣, which ``int()`` cannot read or reads in another script, and
+    ``int()`` refuses more than 4,300 digits; so only short runs of 0-9 are numbers here.
+    """
+    t = unicodedata.normalize("NFKC", text).strip()
+    return int(t) if re.fullmatch(r"[0-9]{1,3}", t) else None
+
+
+MAX_AMOUNT_DIGITS = 12  # a longer "budget" is a pasted number, not money
+
+
 def parse_amount(text: str) -> int | None:
-    """Yuan in a money entity: 500块 -> 500, 两三千 -> 2000, 一千五 -> 1500, 几百块 -> 300, 1.5万 -> 15000."""
-    t = text.replace(",", "").replace("，", "")
-    m = re.search(r"(\d+(?:\.\d+)?)\s*(万|千|百|k)?", t, re.I)
+    """Yuan in a money entity: 500块 -> 500, 两三千 -> 2000, 一千五 -> 1500, 几百块 -> 300, 1.5万 -> 15000.
+
+    Digits are read only as ASCII 0-9 after NFKC (５００块 -> 500); a number longer than
+    ``MAX_AMOUNT_DIGITS`` digits (or with more than 4 decimals) is no amount at all.
+    """
+    t = unicodedata.normalize("NFKC", text).replace(",", "").replace("，", "")
+    m = re.search(r"([0-9]+)(?:\.([0-9]+))?\s*(万|千|百|k)?", t, re.I)
     if m:
-        unit = {"万": 10000, "千": 1000, "百": 100, "k": 1000, "K": 1000}.get(m.group(2) or "", 1)
-        return int(float(m.group(1)) * unit)
+        whole, frac = m.group(1), m.group(2) or ""
+        if len(whole) > MAX_AMOUNT_DIGITS or len(frac) > 4:
+            return None
+        unit = {"万": 10000, "千": 1000, "百": 100, "k": 1000, "K": 1000}.get(m.group(3) or "", 1)
+        return int(whole) * unit + int(frac or "0") * unit // 10 ** len(frac)
     total, current, last_unit = 0, 0, 1
     seen = False
     for ch in t:
@@ -207,8 +276,9 @@ class DialogueManager:
             self._do_action(turn, action, parse, text)
         elif not WORD_RE.search(text) and not st.get("pending"):
             self._say(turn, M.NON_TEXT_MESSAGE)  # 😀😀😀 or ？？？: ask for words, do not guess
-        elif text.strip().isdigit() and len(text.strip()) <= 2 and not self._asks_slot(st):
-            # "9" with seven buttons: never read a stray number as goodbye; the same buttons again.
+        elif (typed_number(text) is not None or text.strip().isdigit()) and len(text.strip()) <= 2 \
+                and not self._asks_slot(st):
+            # "9" with seven buttons (or ⑩, or ٣): never read a stray number as goodbye; the same buttons again.
             again = tuple((label, buttons[label]) for label in labels if label in buttons)
             if again:
                 self._say(turn, M.NO_SUCH_BUTTON, again)
@@ -276,11 +346,11 @@ class DialogueManager:
     @staticmethod
     def pressed_label(state: dict[str, Any] | None, text: str) -> str | None:
         """The label of the button a typed number stands for ("7" -> 其他/不知道), else None."""
-        t = text.strip()
-        if not state or not t.isdigit():
+        number = typed_number(text)
+        if not state or number is None:
             return None
         labels = state.get("button_labels") or list(state.get("buttons") or {})
-        idx = int(t) - 1
+        idx = number - 1
         return labels[idx] if 0 <= idx < len(labels) else None
 
     def _button_action(self, buttons: dict[str, Any], labels: list[str], text: str) -> dict[str, Any] | None:
@@ -377,22 +447,35 @@ class DialogueManager:
             st["slots"]["persona"] = action["persona"]
             st["pending"] = None
             self._say(turn, M.PERSONA_SET)
+        elif "answer" in action and action.get("question") not in (None, (st.get("pending") or {}).get("type")):
+            # A yes/no button of another question is no answer to this one: read it as typed words.
+            if not self._pending(turn, parse, text):
+                self._route(turn, parse, text)
         elif "answer" in action:
             intent = "affirm" if action["answer"] == "yes" else "deny"
-            if not self._pending(turn, self._synthetic(intent, text), text):
+            # The question's own button is an explicit answer (deleting and sharing need one).
+            pressed = str(action["answer"]) if action.get("question") else None
+            if not self._pending(turn, self._synthetic(intent, text), text, pressed):
                 self._route(turn, self._synthetic(intent, text), text)
         else:
             # A plain label: understand it like typed text.
             if not self._pending(turn, parse, text):
                 self._route(turn, parse, text)
 
-    def _pending(self, turn: Turn, parse: ParseResult, text: str) -> bool:
-        """Answer a question the bot asked last turn; False when the message is about something else."""
+    def _pending(self, turn: Turn, parse: ParseResult, text: str, pressed: str | None = None) -> bool:
+        """Answer a question the bot asked last turn; False when the message is about something else.
+
+        ``pressed`` is "yes" or "no" when the question's own button was pressed.
+        """
         st = turn.state
         pending = st.get("pending")
         if not pending:
             return False
         kind = pending.get("type")
+        if kind == "confirm_delete":
+            return self._confirm_delete(turn, pending, parse, text, pressed)
+        if kind in CONSENT_KINDS:
+            return self._consent(turn, pending, parse, text, pressed)
         no = parse.intent in ("deny", "nav_exit") or bool(REFUSE_RE.search(text))
         yes = not no and (parse.intent in ("affirm", "nav_next") or text.strip() in ("继续", "好", "好的", "要", "是"))
         st["pending"] = None
@@ -422,27 +505,79 @@ class DialogueManager:
                 self._teach(turn, self._synthetic(intent, text), generic=True)
                 return True
             return False
-        if kind in ("handoff_offer", "handoff_consent"):
-            # "不找社工了" names a social worker too: a refusal is never read as consent.
-            yes = not no and (yes or text.strip() in M.CONSENT_BUTTONS[:1] or parse.intent == "request_human")
-            if yes:
-                self._request_help(turn, pending.get("reason", "fallbacks"), text)
-                return True
-            if no:
-                st["fallbacks"] = 0
-                self._say(turn, M.HELP_DECLINED)
-                return True
-            return False
-        if kind == "confirm_delete":
-            if yes:
-                turn.events.append({"type": "delete_user_data"})
-                st.clear()
-                st.update(new_state())
-                self._say(turn, M.PRIVACY_DELETED)
-            else:
-                self._say(turn, M.PRIVACY_KEPT)
-            return True
         return False
+
+    def _confirm_delete(self, turn: Turn, pending: dict[str, Any], parse: ParseResult, text: str,
+                        pressed: str | None) -> bool:
+        """确定要删除…？ Only its own button or a clear yes (确定/是的/可以/同意) deletes (issue 12)."""
+        st = turn.state
+        buttons = self._answer_buttons("confirm_delete", M.PRIVACY_CONFIRM_BUTTONS)
+        typed_yes = pressed is None and clear_yes(text, DELETE_YES)  # the words decide, not the NLU's reading
+        no = pressed == "no" or (pressed is None and not typed_yes and (
+            parse.intent in ("deny", "nav_exit") or bool(REFUSE_RE.search(text) or DELETE_NO_RE.search(text))))
+        yes = not no and (pressed == "yes" or typed_yes)
+        if no:
+            st["pending"] = None
+            self._say(turn, M.PRIVACY_KEPT)
+        elif yes and int(pending.get("left", 1)) > 1:
+            # Read with low confidence (我的手机号… 帮我记一下): the second question says what goes.
+            st["pending"] = {"type": "confirm_delete", "left": 1}
+            self._say(turn, M.PRIVACY_CONFIRM_AGAIN, buttons)
+        elif yes:
+            turn.events.append({"type": "delete_user_data", "confirmed_by": "button" if pressed else "typed"})
+            st.clear()
+            st.update(new_state())
+            self._say(turn, M.PRIVACY_DELETED)
+        elif DELETE_TOPIC_RE.search(text) and DELETE_ASK_RE.search(text):
+            # 删了以后还能用吗: answered, and the question stays open.
+            st["pending"] = pending
+            self._say(turn, M.PRIVACY_DELETE_FAQ)
+            self._say(turn, M.PRIVACY_CONFIRM_STILL, buttons)
+        elif (parse.intent in ("affirm", "privacy_delete") or plain(text) in VAGUE_YES) and not pending.get("reasked"):
+            # 好 / 嗯 / asking again: maybe a yes, but not a clear one; say once how to answer.
+            st["pending"] = {**pending, "reasked": True}
+            self._say(turn, M.PRIVACY_CONFIRM_HOW, buttons)
+        else:
+            self._drop_question(turn, parse, text, M.PRIVACY_NOT_DONE, ("confirm_delete",))
+        return True
+
+    def _consent(self, turn: Turn, pending: dict[str, Any], parse: ParseResult, text: str, pressed: str | None) -> bool:
+        """May I share the conversation with a social worker? Only its own button or a clear yes shares it."""
+        st = turn.state
+        kind = str(pending.get("type"))
+        # "不找社工了" names a social worker too: a refusal is never read as consent.
+        typed_yes = pressed is None and clear_yes(text, CONSENT_YES)  # "要" is a yes even when read as deny
+        no = pressed == "no" or (pressed is None and not typed_yes and (
+            parse.intent in ("deny", "nav_exit") or bool(REFUSE_RE.search(text))))
+        yes = not no and (pressed == "yes" or typed_yes or (pressed is None and parse.intent == "request_human"))
+        if yes:
+            st["pending"] = None
+            self._request_help(turn, pending.get("reason", "fallbacks"), text)
+        elif no:
+            st["pending"] = None
+            st["fallbacks"] = 0
+            self._say(turn, M.HELP_DECLINED)
+        elif (parse.intent == "affirm" or plain(text) in VAGUE_YES) and not pending.get("reasked"):
+            st["pending"] = {**pending, "reasked": True}
+            self._say(turn, M.CONSENT_HOW, self._answer_buttons(kind, M.CONSENT_BUTTONS))
+        else:
+            self._drop_question(turn, parse, text, M.CONSENT_NOT_SHARED, CONSENT_KINDS)
+        return True
+
+    def _drop_question(self, turn: Turn, parse: ParseResult, text: str, sentence: str, kinds: tuple[str, ...]) -> None:
+        """The person went on to something else: the question is dropped, they are told, and the message handled."""
+        st = turn.state
+        st["pending"] = None
+        first = len(turn.replies)
+        self._route(turn, parse, text)
+        if (st.get("pending") or {}).get("type") not in kinds:  # not when the same question is asked anew
+            turn.replies.insert(first, Reply(sentence))
+
+    @staticmethod
+    def _answer_buttons(question: str, labels: tuple[str, ...]) -> tuple[Any, ...]:
+        """Yes and no buttons that answer only ``question``: another question's button never counts as its yes."""
+        yes, no = labels
+        return ((yes, {"answer": "yes", "question": question}), (no, {"answer": "no", "question": question}))
 
     # ---- routing ---------------------------------------------------------------------------
 
@@ -1100,13 +1235,12 @@ class DialogueManager:
 
     def _handoff(self, turn: Turn, parse: ParseResult) -> None:
         # Consent first: nothing is shared with a social worker without a yes (urgent is the exception).
-        yes_no = (("可以", {"answer": "yes"}), ("不用了", {"answer": "no"}))
         if parse.intent == "complain_bot":
             turn.state["pending"] = {"type": "handoff_offer", "reason": "complaint"}
-            self._say(turn, M.COMPLAINT_REPLY, yes_no)
+            self._say(turn, M.COMPLAINT_REPLY, self._answer_buttons("handoff_offer", M.CONSENT_BUTTONS))
             return
         turn.state["pending"] = {"type": "handoff_consent", "reason": "asked"}
-        self._say(turn, M.CONSENT_ASK, yes_no)
+        self._say(turn, M.CONSENT_ASK, self._answer_buttons("handoff_consent", M.CONSENT_BUTTONS))
 
     def _fallback(self, turn: Turn, parse: ParseResult, text: str) -> None:
         if self._missed(turn):
@@ -1128,13 +1262,19 @@ class DialogueManager:
         st["pending"] = {"type": "handoff_offer", "reason": "fallbacks"}
         if first:
             self._say(turn, first)
-        self._say(turn, M.OFFER_HUMAN, (("可以", {"answer": "yes"}), ("不用了", {"answer": "no"})))
+        self._say(turn, M.OFFER_HUMAN, self._answer_buttons("handoff_offer", M.OFFER_HUMAN_BUTTONS))
         return True
 
     def _privacy(self, turn: Turn, parse: ParseResult) -> None:
-        if parse.intent == "privacy_delete":
-            turn.state["pending"] = {"type": "confirm_delete"}
-            self._say(turn, M.PRIVACY_CONFIRM, (("确定删除", {"answer": "yes"}), ("不删了", {"answer": "no"})))
+        if OTHERS_RECORDS_RE.search(parse.text or ""):
+            # 把张阿姨的聊天记录发给我: a person's data is shown to or deleted by that person only.
+            actions = ({"intent": "privacy_view"}, {"intent": "request_human"}, {"nav": "nav_menu"})
+            self._say(turn, M.PRIVACY_OTHERS, tuple(zip(M.PRIVACY_OTHERS_BUTTONS, actions)))
+        elif parse.intent == "privacy_delete":
+            # A clear request is asked once; a weak reading twice, the second time saying what goes.
+            left = 1 if parse.confidence >= DELETE_SURE else 2
+            turn.state["pending"] = {"type": "confirm_delete", "left": left}
+            self._say(turn, M.PRIVACY_CONFIRM, self._answer_buttons("confirm_delete", M.PRIVACY_CONFIRM_BUTTONS))
         else:
             self._say(turn, M.PRIVACY_VIEW)
 
