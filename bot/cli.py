@@ -87,38 +87,75 @@ _LINE_BREAKERS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def jsonl_line(obj: dict[str, Any]) -> str:
-    """One JSON line: readable Chinese, but every character some readers treat as a line break escaped."""
+    """One JSON line: readable Chinese, every character some readers treat as a line break escaped,
+    and lone surrogates (from "\\ud800" in the input) replaced by U+FFFD, so any JSON reader takes it."""
     text = json.dumps(obj, ensure_ascii=False)
     for ch, esc in _LINE_BREAKERS.items():
         text = text.replace(ch, esc)
-    return text + "\n"
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace") + "\n"
 
 
-def _jsonl_requests(stdin: TextIO) -> Any:
-    """(line number, request object or None, error or None) for every input line."""
-    for n, line in enumerate(stdin, start=1):
+MAX_JSON_INT_DIGITS = 4300  # what int() reads (sys.get_int_max_str_digits); a longer number is refused
+MAX_USER_CHARS = 256  # a longer "user" in chat --jsonl is a mistake, not an id
+
+
+class _BadLine(ValueError):
+    """An input line that is not a request; str() is the English reason for the operator."""
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        raise _BadLine(f"a number with {len(digits.lstrip('-'))} digits is too long "
+                       f"(at most {MAX_JSON_INT_DIGITS})")
+    return int(digits)
+
+
+def _read_request(n: int, raw: bytes | str) -> dict[str, Any]:
+    """The request object on input line ``n``; ``_BadLine`` says why there is none.
+
+    Lines come as bytes from stdin (so invalid UTF-8 costs one line, not the batch) or as text.
+    """
+    if isinstance(raw, bytes):
         try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            yield n, None, {"error": f"line {n}: not valid JSON ({exc.msg})", "line": n}
-            continue
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            yield n, None, {"error": f"line {n}: expected an object with a string field 'text'", "line": n}
-            continue
-        yield n, obj, None
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _BadLine(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+    if n == 1:
+        raw = raw.removeprefix("\ufeff")  # a byte-order mark from a Windows editor
+    try:
+        obj = json.loads(raw, parse_int=_json_int)
+    except RecursionError:
+        raise _BadLine("not valid JSON (nested too deeply)") from None
+    except json.JSONDecodeError as exc:
+        raise _BadLine(f"not valid JSON ({exc.msg})") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+        raise _BadLine("expected an object with a string field 'text'")
+    return obj
 
 
-def _ask_jsonl(pipeline: Any, stdin: TextIO, stdout: TextIO) -> None:
-    """One JSON line out for every line in; a bad line gets an ``error`` field, never a crash."""
-    for n, obj, out in _jsonl_requests(stdin):
-        if obj is not None:
-            try:
-                out = pipeline.parse(obj["text"]).as_dict()
-            except Exception as exc:  # one bad message must not stop the batch
-                logger.exception("line %d: parse failed", n)
-                out = {"text": obj["text"], "error": f"line {n}: parse failed ({type(exc).__name__})", "line": n}
+def _jsonl_batch(stdin: Any, stdout: TextIO, answer: Callable[[int, dict[str, Any]], dict[str, Any]]) -> None:
+    """Exactly one JSON line out per line in, in order and flushed: ``answer(n, request)``, or an
+    ``error`` naming the line. Nothing on one line -- bad bytes, bad JSON, a bug -- ends the batch."""
+    for n, raw in enumerate(stdin, start=1):
+        try:
+            out = answer(n, _read_request(n, raw))
+        except _BadLine as exc:
+            out = {"error": f"line {n}: {exc}", "line": n}
+        except Exception as exc:  # a bug costs one line, never the rest of the batch
+            logger.error("line %d: %s: %s", n, type(exc).__name__, exc, exc_info=exc)
+            out = {"error": f"line {n}: internal error ({type(exc).__name__}); see the log", "line": n}
         stdout.write(jsonl_line(out))
         stdout.flush()
+
+
+def _stdin_bytes() -> Any:
+    """stdin as bytes, so each line is decoded on its own (see ``_read_request``)."""
+    return getattr(sys.stdin, "buffer", sys.stdin)
+
+
+def _ask_jsonl(pipeline: Any, stdin: Any, stdout: TextIO) -> None:
+    """One JSON line out for every line in (bytes or text); a bad line gets an ``error`` field, never a crash."""
+    _jsonl_batch(stdin, stdout, lambda n, obj: pipeline.parse(obj["text"]).as_dict())
 
 
 def _describe(result: Any) -> str:
@@ -133,7 +170,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     """Parse one message (or a JSONL batch from stdin) and print the result."""
     pipeline = _load_pipeline(args)
     if args.jsonl:
-        _ask_jsonl(pipeline, sys.stdin, sys.stdout)
+        _ask_jsonl(pipeline, _stdin_bytes(), sys.stdout)
         return 0
     if args.text is None:
         raise SystemExit("linli ask: give a message, or --jsonl to read JSON lines from stdin")
@@ -185,36 +222,48 @@ def terminal_chat(engine: Any, stdin: TextIO, stdout: TextIO, interactive: bool,
         stdout.flush()
 
 
-def chat_jsonl(engine: Any, stdin: TextIO, stdout: TextIO) -> None:
-    """One JSON line out per line in: the full bot, state kept per user in the database."""
+def _user_of(obj: dict[str, Any]) -> str:
+    """The conversation a chat --jsonl line belongs to: a string or integer ``user``; none is "anonymous"."""
+    user = obj.get("user")
+    if user is None or user == "":
+        return "anonymous"
+    if isinstance(user, bool) or not isinstance(user, (str, int)):
+        raise _BadLine(f"'user' must be a string, not {type(user).__name__}")
+    user = str(user)
+    if len(user) > MAX_USER_CHARS:
+        raise _BadLine(f"'user' is {len(user)} characters long (at most {MAX_USER_CHARS})")
+    return user
+
+
+def chat_jsonl(engine: Any, stdin: Any, stdout: TextIO) -> None:
+    """One JSON line out per line in (bytes or text): the full bot, state kept per user in the database."""
     from bot.engine import safe_handle
     from bot.models import IncomingMessage
 
-    for _n, obj, out in _jsonl_requests(stdin):
-        if obj is not None:
-            user = str(obj.get("user") or "anonymous")
-            text = obj["text"]
-            if not text.strip():
-                out = {"user": user, "text": text, "intent": "nlu_fallback", "capability": "out_of_scope",
-                       "replies": [messages.EMPTY_MESSAGE], "buttons": [], "handoff": None}
-            else:
-                res = safe_handle(engine, IncomingMessage(user_id=user, text=text, channel="jsonl"))
-                out = {
-                    "user": user, "text": text, "intent": res.intent, "capability": res.capability,
-                    "replies": [r.text for r in res.replies],
-                    "buttons": [b for r in res.replies for b in r.buttons],
-                    "handoff": res.handoff,
-                }
-        stdout.write(jsonl_line(out))
-        stdout.flush()
+    def answer(n: int, obj: dict[str, Any]) -> dict[str, Any]:
+        user, text = _user_of(obj), obj["text"]
+        if not text.strip():
+            return {"user": user, "text": text, "intent": "nlu_fallback", "capability": "out_of_scope",
+                    "replies": [messages.EMPTY_MESSAGE], "buttons": [], "handoff": None}
+        res = safe_handle(engine, IncomingMessage(user_id=user, text=text, channel="jsonl"))
+        return {
+            "user": user, "text": text, "intent": res.intent, "capability": res.capability,
+            "replies": [r.text for r in res.replies],
+            "buttons": [b for r in res.replies for b in r.buttons],
+            "handoff": res.handoff,
+        }
+
+    _jsonl_batch(stdin, stdout, answer)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """Chat with the full bot in the terminal, or in JSON lines with --jsonl."""
     engine = _engine(args)
     if args.jsonl:
-        chat_jsonl(engine, sys.stdin, sys.stdout)
+        chat_jsonl(engine, _stdin_bytes(), sys.stdout)
     else:
+        if hasattr(sys.stdin, "reconfigure"):
+            sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 must not end the chat
         if sys.stdin.isatty() and not getattr(args, "verbose", False):
             # Log lines between the person's messages are noise in an interactive chat.
             logging.getLogger().setLevel(logging.WARNING)
@@ -342,6 +391,13 @@ def cmd_handoff(args: argparse.Namespace) -> int:
         for t in tickets:
             print(_ticket_line(t))
         return 0
+    if cmd == "outbox":
+        items = h.out.pending()
+        if not items:
+            print("outbox empty: every message was sent")
+        for item in items:
+            print(_outbox_line(item))
+        return 0
     t = h.require(args.ticket)
     if cmd == "show":
         print(_ticket_line(t))
@@ -351,27 +407,42 @@ def cmd_handoff(args: argparse.Namespace) -> int:
             print(f"  {m['created_at']} {who}：{m['text']}")
         if t.close_note:
             print(f"closing note: {t.close_note}")
+        unsent = h.out.pending(ticket_id=t.id) + [i for i in h.out.pending(chat_id=t.chat_id)
+                                                   if i.ticket_id != t.id] if t.chat_id else []
+        if unsent:
+            print(f"not sent yet ({len(unsent)}):")
+            for item in unsent:
+                print("  " + _outbox_line(item))
         return 0
     if cmd == "claim":
         t = h.claim(t.id, args.worker)
         h.add_message(t.id, "system", messages.CLAIMED_NOTICE.format(name=t.worker_name or ""), delivered=False)
         print(f"ticket #{t.id} claimed by {t.worker_name}")
     elif cmd == "reply":
-        if h.worker(args.worker) is None:
-            from bot.errors import HandoffError
+        from bot.errors import HandoffError
 
-            raise HandoffError(f"user {args.worker} is not an authorised social worker")
+        t = h.check_owner(t.id, args.worker, take_over=args.take_over)
         if t.status != "claimed":
-            from bot.errors import HandoffError
-
             raise HandoffError(f"ticket {t.id} is {t.status}; claim it first")
+        if t.took_over:
+            h.add_message(t.id, "system", messages.TAKEN_OVER_NOTICE.format(name=t.worker_name or ""),
+                          delivered=False)
+            print(f"ticket #{t.id} taken over by {t.worker_name}; the person is told")
         h.add_message(t.id, "worker", args.text, delivered=False)
         print(f"reply queued for ticket #{t.id}; the person sees it on their next message or at once on Telegram")
     elif cmd == "close":
-        t = h.close(t.id, args.worker, args.note)
+        t = h.close(t.id, args.worker, args.note, take_over=args.take_over)
         h.add_message(t.id, "system", messages.CLOSED_NOTICE, delivered=False)
         print(f"ticket #{t.id} closed")
     return 0
+
+
+def _outbox_line(item: Any) -> str:
+    where = "staff group" if item.chat_id == "staff" else f"chat {item.chat_id}"
+    ticket = f" ticket #{item.ticket_id}" if item.ticket_id else ""
+    error = f"  last error: {item.last_error}" if item.last_error else ""
+    return (f"outbox {item.id:<6} {item.kind:7s} to {where}{ticket}  attempts {item.attempts}  "
+            f"created {item.created_at}{error}")
 
 
 def cmd_privacy(args: argparse.Namespace) -> int:
@@ -511,10 +582,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--worker", required=True, help="your social-worker id (see `linli workers list`)")
         if name == "close":
             p.add_argument("note", nargs="?", default="", help="a closing note, stored with the ticket")
+            p.add_argument("--take-over", action="store_true",
+                           help="close a ticket another worker claimed (logged; the person is told)")
     p = add("reply", cmd_handoff, "send a message to the person", ho_sub)
     p.add_argument("ticket", type=int)
     p.add_argument("text")
     p.add_argument("--worker", required=True, help="your social-worker id")
+    p.add_argument("--take-over", action="store_true",
+                   help="answer a ticket another worker claimed: it becomes yours (logged; the person is told)")
+    add("outbox", cmd_handoff, "messages not sent yet (to people and to the staff group), with the last error",
+        ho_sub)
 
     pv = sub.add_parser("privacy", help="a person's data (PIPL) and retention",
                         description="A person's data as JSON, and retention.")

@@ -69,6 +69,7 @@ TELEGRAM_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "base_url": ("", str),  # another Bot API server; env TELEGRAM_BASE_URL wins
     "poll_interval": (1.0, float),
     "jobs_interval": (5.0, float),  # how often unsent tickets and replies are retried
+    "timeout_seconds": (10.0, float),  # one Bot API call longer than this fails and its outbox row is retried
     "flood_messages": (20, int),  # more than this many messages ...
     "flood_seconds": (10.0, float),  # ... in this many seconds from one person gets one slow-down note
 }

@@ -18,6 +18,7 @@ from bot import messages
 from bot.config import Settings
 from bot.handoff import Handoff, OfficeHours, Ticket
 from bot.models import IncomingMessage, Reply
+from bot.outbox import PUSH_CHANNELS
 from bot.privacy import mask
 from bot.store import Store, open_db
 from dialogues.loader import load_flows
@@ -82,10 +83,7 @@ class Engine:
 
         ``intent`` forces the intent (Telegram commands such as /menu or /human).
         """
-        # A broken client can send lone surrogates, which SQLite cannot store: replace them.
-        text = msg.text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-        if text != msg.text:
-            msg = IncomingMessage(msg.user_id, text, msg.channel, msg.chat_id, msg.received_at)
+        msg = clean_message(msg)  # lone surrogates from a broken client, in the text or the ids
         state = self.store.load_state(msg.user_id)
         # A typed button number is understood as the button's words ("7" -> 其他/不知道).
         said = self.manager.pressed_label(state, msg.text) or msg.text
@@ -144,6 +142,46 @@ class Engine:
         logger.info("chat=%s intent=%s confidence=%.2f", msg.user_id, parse.intent, parse.confidence)
         return Outcome(inbox + replies, parse, turn.intent, turn.capability, handoff, new_ticket=new_ticket)
 
+    def after_error(self, msg: IncomingMessage) -> Outcome:
+        """Handling failed half-way: keep the person's words, and never leave an emergency unanswered.
+
+        The message is stored on its own (the dialogue state stays as it was). Only when that
+        worked does the reply say the words were kept. If the message is urgent, the hotline
+        answer still goes out and an urgent ticket is opened, each step on its own so one
+        failure does not stop the next.
+        """
+        text = mask(msg.text.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+        parse = ParseResult(text, "nlu_fallback", "out_of_scope", 0.0)
+        try:
+            parse = self.pipeline.parse(msg.text)
+        except Exception as exc:  # the model itself failed: the message is still stored below
+            logger.error("[%s] parsing failed after an error chat=%s: %s", getattr(exc, "code", "E000"),
+                         msg.user_id, exc)
+        stored = True
+        try:
+            self.store.save_turn(msg.user_id, msg.channel, self.store.load_state(msg.user_id) or {},
+                                 {"text": text, "intent": "error", "capability": parse.capability,
+                                  "confidence": round(parse.confidence, 4)}, [])
+        except Exception as exc:
+            stored = False
+            logger.error("[E000] the message could not be stored after an error chat=%s: %s", msg.user_id, exc)
+        replies: list[Reply] = []
+        handoff = None
+        new_ticket = None
+        if parse.capability == "urgent":
+            replies.append(Reply(self.manager.urgent_text(parse.intent)))
+            try:
+                ticket = self.handoff.open(msg.user_id, msg.channel, msg.chat_id or msg.user_id, "urgent",
+                                           parse.intent, f"这次说：{text}\n（处理这条消息时系统出错，请尽快联系本人）")
+                handoff = ticket.as_json()
+                new_ticket = ticket if ticket.created_now else None
+                replies.append(Reply(messages.URGENT_HELP.format(ticket=ticket.id)))
+            except Exception as exc:
+                logger.error("[E400] urgent ticket could not be opened after an error chat=%s: %s",
+                             msg.user_id, exc)
+        replies.append(Reply(messages.SORRY_GENERIC if stored else messages.SORRY_NOT_STORED))
+        return Outcome(replies, parse, "error", parse.capability, handoff, new_ticket=new_ticket)
+
     def _relay(self, msg: IncomingMessage, parse: ParseResult, ticket: Ticket, inbox: list[Reply]) -> Outcome:
         """A social worker has the chat: the message goes to them; urgent words still get hotlines."""
         replies = list(inbox)
@@ -151,7 +189,7 @@ class Engine:
             replies.append(Reply(self.manager.urgent_text(parse.intent)))
             ticket = self.handoff.open(msg.user_id, msg.channel, msg.chat_id or msg.user_id, "urgent",
                                        parse.intent, ticket.summary)
-        relay_id = self.handoff.add_message(ticket.id, "user", msg.text)
+        relay_id = self.handoff.relay(ticket, msg.text)
         if parse.capability != "urgent" and END_CHAT_RE.search(msg.text):
             # The person may always leave the conversation; the worker sees these words in the topic.
             self.handoff.end_by_person(ticket.id)
@@ -193,6 +231,8 @@ class Engine:
         """Social-worker replies written from the terminal side, shown before the next answer."""
         out = []
         for m in self.handoff.outbox(user_id):
+            if m["channel"] in PUSH_CHANNELS:
+                continue  # the channel's delivery job sends these from the durable outbox
             out.append(Reply(self.format_outbox(m)))
             self.handoff.mark_delivered(m["id"])
         return out
@@ -241,11 +281,28 @@ class Engine:
         return "\n".join(lines)
 
 
+def clean_text(value: str) -> str:
+    """``value`` with each lone surrogate replaced by U+FFFD (a pair becomes its character).
+
+    A broken client or a JSON escape such as "\\ud800" can put them in text and ids alike;
+    SQLite, UTF-8 output and the Bot API cannot take them.
+    """
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def clean_message(msg: IncomingMessage) -> IncomingMessage:
+    """The message with its text, user id and chat id cleaned alike (``clean_text``)."""
+    user_id, text, chat_id = clean_text(msg.user_id), clean_text(msg.text), clean_text(msg.chat_id)
+    if (user_id, text, chat_id) == (msg.user_id, msg.text, msg.chat_id):
+        return msg
+    return IncomingMessage(user_id, text, msg.channel, chat_id, msg.received_at)
+
+
 def safe_handle(engine: Engine, msg: IncomingMessage, intent: str | None = None) -> Outcome:
     """``handle`` for channels: an unexpected error becomes a kind Chinese reply and a log line."""
+    msg = clean_message(msg)  # so the log line and the fallback below can store and print it too
     try:
         return engine.handle(msg, intent)
     except Exception as exc:  # the person must always get an answer
         logger.error("[%s] %s chat=%s", getattr(exc, "code", "E000"), exc, msg.user_id, exc_info=exc)
-        parse = ParseResult(msg.text, "nlu_fallback", "out_of_scope", 0.0)
-        return Outcome([Reply(messages.SORRY_GENERIC)], parse, "error", "out_of_scope")
+        return engine.after_error(msg)

@@ -18,6 +18,7 @@ import sqlite_utils
 from bot.errors import ConfigError, HandoffError
 from bot.models import utcnow
 from bot.privacy import mask
+from bot.outbox import PRIORITY_REPLY, PRIORITY_STAFF, PUSH_CHANNELS, STAFF_CHAT, Outbox
 from bot.store import TICKET_MESSAGES, TICKETS, WORKERS
 
 PERSON_ENDED_NOTE = "ended by the person"
@@ -54,6 +55,7 @@ class Ticket:
     closed_at: str | None = None
     close_note: str | None = None
     created_now: bool = False  # set by Handoff.open when this call created the ticket
+    took_over: bool = False  # set by Handoff.check_owner when this call moved the ticket to another worker
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Ticket:
@@ -112,6 +114,7 @@ class Handoff:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        self.out = Outbox(db)
 
     # ---- tickets -----------------------------------------------------------------------------
 
@@ -195,17 +198,37 @@ class Handoff:
         logger.info("ticket %d claimed by worker %s", ticket_id, worker_id)
         return self.require(ticket_id)
 
-    def close(self, ticket_id: int, worker_id: str, note: str = "") -> Ticket:
-        """End a ticket; the person is back with the bot."""
-        if self.worker(worker_id) is None:
-            raise HandoffError(f"user {worker_id} is not an authorised social worker")
-        t = self.require(ticket_id)
+    def close(self, ticket_id: int, worker_id: str, note: str = "", take_over: bool = False) -> Ticket:
+        """End a ticket; the person is back with the bot. Only the worker who claimed it, or a take-over."""
+        t = self.check_owner(ticket_id, worker_id, take_over)
         if t.status == "closed":
             raise HandoffError(f"ticket {ticket_id} is already closed")
         self.db[TICKETS].update(ticket_id, {"status": "closed", "closed_at": utcnow(), "close_note": mask(note),
                                             "worker_id": t.worker_id or worker_id})
         logger.info("ticket %d closed by worker %s", ticket_id, worker_id)
         return self.require(ticket_id)
+
+    def check_owner(self, ticket_id: int, worker_id: str, take_over: bool = False) -> Ticket:
+        """The ticket, when ``worker_id`` may act on it: an authorised worker, and its own claim.
+
+        A ticket claimed by another worker needs ``take_over=True``: the ticket moves to this
+        worker (logged, and ``took_over`` is set on the returned ticket so the caller tells the
+        person who is answering now). Otherwise HandoffError names the worker who has it.
+        """
+        worker = self.worker(worker_id)
+        if worker is None:
+            raise HandoffError(f"user {worker_id} is not an authorised social worker")
+        t = self.require(ticket_id)
+        if t.status != "claimed" or t.worker_id in (None, "", str(worker_id)):
+            return t
+        if not take_over:
+            raise HandoffError(f"ticket {ticket_id} is claimed by worker {t.worker_id} ({t.worker_name}); "
+                               "use --take-over (Telegram: /takeover in its topic) to answer it yourself")
+        self.db[TICKETS].update(ticket_id, {"worker_id": str(worker_id), "worker_name": worker["name"]})
+        logger.warning("ticket %d taken over by worker %s from worker %s", ticket_id, worker_id, t.worker_id)
+        ticket = self.require(ticket_id)
+        object.__setattr__(ticket, "took_over", True)
+        return ticket
 
     def not_urgent(self, ticket_id: int) -> Ticket:
         """The person said it was a false alarm: the ticket stays for a social worker, but as normal."""
@@ -236,12 +259,35 @@ class Handoff:
                     delivered: bool = True) -> int:
         """Record a relayed message: 'user' (to staff), 'worker' or 'system' (to the person).
 
-        ``delivered=False`` puts it in the outbox: a channel delivers it and marks it sent.
+        ``delivered=False`` means the person has not seen it yet. For a channel that pushes
+        messages (Telegram) it also becomes a row of the durable outbox, written in the same
+        transaction, which the channel's delivery job sends and retries; other channels (the
+        terminal, JSON lines) show it before their next answer (``outbox``).
         """
-        table = self.db[TICKET_MESSAGES]
-        table.insert({"ticket_id": ticket_id, "direction": direction, "text": mask(text),
-                      "staff_message_id": staff_message_id, "delivered": int(delivered), "created_at": utcnow()})
-        return int(table.last_pk)
+        with self.db.atomic():
+            table = self.db[TICKET_MESSAGES]
+            table.insert({"ticket_id": ticket_id, "direction": direction, "text": mask(text),
+                          "staff_message_id": staff_message_id, "delivered": int(delivered), "created_at": utcnow()})
+            mid = int(table.last_pk)
+            if not delivered and direction != "user":
+                t = self.require(ticket_id)
+                if t.channel in PUSH_CHANNELS and t.chat_id:
+                    self.out.enqueue(t.channel, t.chat_id, direction, mask(text), user_id=t.user_id,
+                                     ticket_id=ticket_id, ticket_message_id=mid, priority=PRIORITY_REPLY)
+        return mid
+
+    def relay(self, ticket: Ticket, text: str) -> int:
+        """A person's words for the social worker: stored with the ticket and queued for the staff chat.
+
+        Returns the ticket message id. The outbox row carries the ticket, so the channel finds
+        the thread (or the post to reply to) when it sends, even if the ticket was posted later.
+        """
+        with self.db.atomic():
+            mid = self.add_message(ticket.id, "user", text)
+            if ticket.channel in PUSH_CHANNELS:
+                self.out.enqueue(ticket.channel, STAFF_CHAT, "relay", mask(text), user_id=ticket.user_id,
+                                 ticket_id=ticket.id, ticket_message_id=mid, priority=PRIORITY_STAFF)
+        return mid
 
     def outbox(self, user_id: str | None = None) -> list[dict[str, Any]]:
         """Messages for people not yet delivered (from the terminal staff side or a closed ticket)."""

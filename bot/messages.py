@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 SORRY_GENERIC = "抱歉，系统出了点问题。您的话已经记下了，请稍后再试，或者输入“找社工”请人来帮您。"
+# The error handler cannot know whether the words were stored: it does not say they were.
+SORRY_TRY_AGAIN = "抱歉，系统出了点问题。请稍后再发一次，或者输入“找社工”请人来帮您。"
+UNKNOWN_COMMAND = (
+    "这个命令我不认识。您直接打字问我就行。\n"
+    "常用命令：/menu 菜单　/human 找社工　/delete_my_data 删除我的信息"
+)
+BUTTON_STALE = "这个按钮已经失效了，请直接打字告诉我您想做什么。"
+# When even storing the message failed: never say it was kept.
+SORRY_NOT_STORED = "抱歉，系统出了点问题，这条消息没能保存。请稍后再发一次，或者输入“找社工”请人来帮您。"
 EMPTY_MESSAGE = "您好像还没有输入文字。想问什么，直接打字告诉我就行。"
 NON_TEXT_MESSAGE = (
     "我现在只能看懂文字，看不懂图片、语音、表情和文件。\n"
@@ -28,6 +37,8 @@ STAFF_TAKEN = "这个工单已经有人接了，或者已经结束。"
 STAFF_CLAIM_FIRST = "请先点“接单”，再回复。"
 STAFF_CLOSED = "工单 #{ticket} 已结束，对方已回到机器人。"
 STAFF_CLOSE_WHERE = "请在工单的话题里（或回复工单消息）发 /close 备注。"
+STAFF_NOT_YOURS = "这个工单由{name}负责。如果要由您接手，请在这里发 /takeover（对方会收到换人的通知）。"
+STAFF_TOOK_OVER = "工单 #{ticket} 现在由{name}负责，已告诉对方。"
 STAFF_QUEUE_EMPTY = "现在没有待处理的工单。"
 STAFF_QUEUE_HEAD = "待处理工单（紧急的在前）："
 NOT_UNDERSTOOD = "不好意思，我没听明白。可以换个说法，或者输入“找社工”。"
@@ -171,6 +182,7 @@ HELP_DECLINED = "好的，那我们接着聊。您可以换个说法再问我。
 COMPLAINT_REPLY = "对不起，没帮上您的忙。我可以把刚才的对话发给社工，让他们来帮您吗？"
 WORKER_PREFIX = "👩 社工{name}："
 CLAIMED_NOTICE = "社工{name}已经来了，接下来您发的消息会直接转给社工。"
+TAKEN_OVER_NOTICE = "接下来由社工{name}继续为您服务，您发的消息会转给他/她。"
 CLOSED_NOTICE = "社工已经结束了这次对话。之后还是我（邻里助手）陪您，有事随时问我。"
 WEEKDAYS = ("", "周一", "周二", "周三", "周四", "周五", "周六", "周日")
 

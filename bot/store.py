@@ -29,6 +29,7 @@ WORKERS = "workers"
 TICKET_MESSAGES = "ticket_messages"
 FEEDBACK = "feedback"
 TUTORIAL_RUNS = "tutorial_runs"
+OUTBOX = "outbox"
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -119,7 +120,32 @@ def _v3(db: sqlite_utils.Database) -> None:
     db[TUTORIAL_RUNS].create_index(["user_id", "flow", "id"], if_not_exists=True)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """The durable outbox: every push message (reply, relay, notice) is a row until it is sent."""
+    db[OUTBOX].create(
+        {
+            "id": int, "channel": str, "chat_id": str, "user_id": str, "kind": str, "text": str, "markup": str, "ticket_id": int,
+            "ticket_message_id": int, "priority": int, "status": str, "attempts": int, "next_attempt_at": float,
+            "last_error": str, "created_at": str, "sent_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+        defaults={"status": "pending", "attempts": 0, "next_attempt_at": 0.0, "priority": 1},
+    )
+    db[OUTBOX].create_index(["status", "channel", "chat_id", "id"], if_not_exists=True)
+    db[OUTBOX].create_index(["ticket_id"], if_not_exists=True)
+    db[OUTBOX].create_index(["user_id"], if_not_exists=True)
+    # Messages for people that an older version kept undelivered move to the outbox.
+    db.execute(
+        f"INSERT INTO {OUTBOX} (channel, chat_id, user_id, kind, text, ticket_id, ticket_message_id, priority, "
+        "status, attempts, next_attempt_at, created_at) "
+        f"SELECT t.channel, t.chat_id, t.user_id, m.direction, m.text, t.id, m.id, 1, 'pending', 0, 0.0, m.created_at "
+        f"FROM {TICKET_MESSAGES} m JOIN {TICKETS} t ON t.id = m.ticket_id "
+        "WHERE m.delivered = 0 AND m.direction != 'user' AND t.channel = 'telegram' AND t.chat_id != ''"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 
 
 def open_db(path: str | Path | None) -> sqlite_utils.Database:
@@ -245,6 +271,8 @@ class Store:
             ids = [r[0] for r in self.db.execute(f"SELECT id FROM {TICKETS} WHERE user_id = ?", [user_id])]
             for tid in ids:
                 self.db.execute(f"DELETE FROM {TICKET_MESSAGES} WHERE ticket_id = ?", [tid])
+                self.db.execute(f"DELETE FROM {OUTBOX} WHERE ticket_id = ?", [tid])
+            self.db.execute(f"DELETE FROM {OUTBOX} WHERE user_id = ?", [user_id])
             self.db.execute(
                 f"UPDATE {TICKETS} SET user_id = '', chat_id = '', summary = '', close_note = '' WHERE user_id = ?",
                 [user_id],
@@ -293,6 +321,7 @@ class Store:
                 self.db.execute(
                     f"UPDATE {TICKETS} SET user_id = '', chat_id = '', summary = '', close_note = '' WHERE id = ?", [tid])
             counts["tickets"] = len(old)
+            self.db.execute(f"DELETE FROM {OUTBOX} WHERE status = 'sent' AND created_at < ?", [cutoff])
             for table, column in ((FEEDBACK, "created_at"), (TUTORIAL_RUNS, "updated_at")):
                 self.db.execute(f"UPDATE {table} SET user_id = '' WHERE {column} < ? AND user_id != ''", [cutoff])
         return counts

@@ -9,11 +9,13 @@ Telegram is down or the bot restarts.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import re
 import time
 from collections import defaultdict, deque
-from typing import Any
+from typing import Any, Awaitable
 
 from telegram import (
     InlineKeyboardButton,
@@ -23,10 +25,11 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -36,16 +39,35 @@ from telegram.ext import (
 
 from bot import messages
 from bot.config import Settings
-from bot.engine import Engine, safe_handle
+from bot.engine import Engine, clean_text, safe_handle
 from bot.errors import ChatbotError, HandoffError
 from bot.handoff import Ticket
 from bot.models import IncomingMessage, Reply
+from bot.outbox import (
+    KIND_RELAY,
+    KIND_REPLY,
+    KIND_STAFF,
+    KIND_WORKER,
+    PRIORITY_REPLY,
+    PRIORITY_STAFF,
+    PRIORITY_URGENT_REPLY,
+    STAFF_CHAT,
+    Outbox,
+    OutboxItem,
+)
 from bot.privacy import mask
+
+# PTB 22 is moving durations (RetryAfter.retry_after) to datetime.timedelta and warns on the old
+# form; opt in now (the outbox reads either form), before any RetryAfter is built.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 logger = logging.getLogger(__name__)
 MAX_MESSAGE = 4096
 CLAIM_PREFIX = "claim:"
 FEEDBACK_PREFIX = "fb:"
+CLAIM_RE = re.compile(r"^claim:([0-9]{1,12})$")
+FEEDBACK_RE = re.compile(r"^fb:[01]$")
+CHANNEL = "telegram"
 
 
 def user_key(user_id: int) -> str:
@@ -93,8 +115,73 @@ def keyboard(buttons: tuple[str, ...], one_per_row: bool) -> ReplyKeyboardMarkup
     return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
 
 
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates are handled concurrently, but one chat's updates still one after another.
+
+    One person's slow moment (a rate limit, a slow network) must never hold up another
+    person's answer, so updates are not handled one at a time; yet a person's second
+    message must not overtake the first. asyncio locks are first-come first-served, and PTB
+    starts the tasks in arrival order, so each chat keeps its order.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[Any, asyncio.Lock] = {}
+        self._waiting: dict[Any, int] = defaultdict(int)
+
+    @staticmethod
+    def chat_key(update: object) -> Any:
+        """The chat an update belongs to (updates without one share a single key)."""
+        if isinstance(update, Update) and update.effective_chat is not None:
+            return update.effective_chat.id
+        if isinstance(update, Update) and update.effective_user is not None:
+            return ("user", update.effective_user.id)
+        return None
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Wait for the chat's earlier updates, then handle this one."""
+        key = self.chat_key(update)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] += 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:  # forget idle chats so the dict does not grow forever
+                self._waiting.pop(key, None)
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+def markup_to_dict(markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None) -> dict[str, Any] | None:
+    """A keyboard as JSON-able data, for the outbox row."""
+    return markup.to_dict() if markup is not None else None
+
+
+def markup_from_dict(data: dict[str, Any] | None) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """The keyboard an outbox row carries."""
+    if not data:
+        return None
+    if "inline_keyboard" in data:
+        return InlineKeyboardMarkup.de_json(data, None)
+    return ReplyKeyboardMarkup.de_json(data, None)
+
+
 class TelegramChannel:
-    """Handlers and jobs for one bot; holds the engine and the staff-group settings."""
+    """Handlers and jobs for one bot; holds the engine and the staff-group settings.
+
+    Nothing is sent straight from a handler: each message becomes a row of the durable
+    outbox first (``bot/outbox.py``), then the chat's rows are sent in order. The person's
+    own answer is sent by the handler at once; everything for the staff group is sent by a
+    separate task, so a slow or rate-limited staff chat never delays a person's answer.
+    Whatever fails stays in the outbox and the delivery job retries it.
+    """
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
@@ -105,8 +192,13 @@ class TelegramChannel:
         self.retention_days = settings.retention_days
         self.flood_limit = int(self.t["flood_messages"])
         self.flood_window = float(self.t["flood_seconds"])
+        self.outbox = Outbox(engine.store.db, float(self.h["notify_retry_seconds"]),
+                             float(self.h["notify_max_retry_seconds"]))
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self._warned: set[str] = set()
+        self._send_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._staff_task: asyncio.Task[Any] | None = None
+        self._staff_again = False
 
     def _flooding(self, key: str) -> bool:
         """More than ``flood_messages`` in ``flood_seconds`` from one person."""
@@ -124,7 +216,9 @@ class TelegramChannel:
 
     def build(self, token: str) -> Application:
         """The PTB Application with every handler and the delivery job."""
-        builder = ApplicationBuilder().token(token)
+        timeout = float(self.t["timeout_seconds"])
+        builder = (ApplicationBuilder().token(token).concurrent_updates(PerChatUpdateProcessor())
+                   .connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout).pool_timeout(timeout))
         base = self.t.get("base_url") or ""
         if base:
             base = base.rstrip("/")
@@ -133,7 +227,11 @@ class TelegramChannel:
             from telegram.ext import AIORateLimiter
 
             # Respect Telegram's limits (30 msg/s overall, 20/min per group) when many write at once.
-            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+            # No retries inside the limiter: its retry pauses every request of the bot. A 429 raises
+            # RetryAfter here instead, and the outbox row waits retry_after while others go on.
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+            # The outbox logs each 429 with its retry time; the limiter's own traceback would be noise.
+            logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
         except RuntimeError:  # the rate-limiter extra is missing
             logger.warning("python-telegram-bot[rate-limiter] is not installed; sending without a rate limiter")
         app = builder.build()
@@ -147,10 +245,13 @@ class TelegramChannel:
         app.add_handler(CommandHandler("id", self.ids))
         app.add_handler(CommandHandler("queue", self.queue, filters=staff))
         app.add_handler(CommandHandler("close", self.close, filters=staff))
-        app.add_handler(CallbackQueryHandler(self.claim, pattern=f"^{CLAIM_PREFIX}"))
-        app.add_handler(CallbackQueryHandler(self.rate, pattern=f"^{FEEDBACK_PREFIX}[01]$"))
+        app.add_handler(CommandHandler("takeover", self.take_over, filters=staff))
+        app.add_handler(CallbackQueryHandler(self.claim, pattern=CLAIM_RE))
+        app.add_handler(CallbackQueryHandler(self.rate, pattern=FEEDBACK_RE))
+        app.add_handler(CallbackQueryHandler(self.stale_button))  # anything else: answered, never ignored
         app.add_handler(MessageHandler(staff & filters.TEXT & ~filters.COMMAND, self.on_staff_message))
         app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text))
+        app.add_handler(MessageHandler(private & filters.COMMAND, self.unknown_command))
         app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, self.on_other))
         app.add_error_handler(self.on_error)
         if app.job_queue is not None:
@@ -158,23 +259,151 @@ class TelegramChannel:
                                         name="deliver")
         return app
 
+    # ---- the outbox: write first, then send in order -----------------------------------------
+
+    def _enqueue(self, chat_id: int | str, text: str, markup: Any = None, *, key: str = "",
+                 kind: str = KIND_REPLY, priority: int = PRIORITY_REPLY, ticket_id: int | None = None) -> None:
+        """One message to a person (split at Telegram's limit), stored before any sending."""
+        parts = split_message(text)
+        for i, part in enumerate(parts):
+            self.outbox.enqueue(CHANNEL, chat_id, kind, part, user_id=key, priority=priority, ticket_id=ticket_id,
+                                markup=markup_to_dict(markup) if i == len(parts) - 1 else None)
+
+    def _enqueue_replies(self, chat_id: int, key: str, replies: list[Reply], urgent: bool) -> None:
+        """The engine's replies, in order, each with its keyboard."""
+        one_per_row = self._resident_layout(key)
+        priority = PRIORITY_URGENT_REPLY if urgent else PRIORITY_REPLY
+        for reply in replies:
+            # 👍/👎 as inline buttons under the question, so the answer's reply keyboard stays usable.
+            markup = feedback_keyboard() if reply.kind == "feedback" else keyboard(reply.buttons, one_per_row)
+            self._enqueue(chat_id, reply.text, markup, key=key, priority=priority)
+
+    def _enqueue_staff(self, text: str, ticket_id: int | None, kind: str = KIND_STAFF) -> None:
+        """A note for the staff group (in the ticket's topic or reply thread when it has one)."""
+        for part in split_message(text):
+            self.outbox.enqueue(CHANNEL, STAFF_CHAT, kind, part, ticket_id=ticket_id, priority=PRIORITY_STAFF)
+
+    def _item_text(self, item: OutboxItem) -> str:
+        if item.kind == KIND_RELAY:
+            return messages.STAFF_RELAY.format(ticket=item.ticket_id, text=item.text)
+        if item.kind == KIND_WORKER:
+            ticket = self.handoff.get(item.ticket_id) if item.ticket_id else None
+            return messages.WORKER_PREFIX.format(name=(ticket.worker_name if ticket else "") or "") + item.text
+        return item.text
+
+    async def _send_item(self, bot: Any, item: OutboxItem) -> None:
+        """Send one outbox row; raises TelegramError when it did not get through."""
+        text = self._item_text(item)
+        markup = markup_from_dict(item.markup)
+        if item.chat_id != STAFF_CHAT:
+            await bot.send_message(int(item.chat_id), text, reply_markup=markup)
+            if item.ticket_message_id is not None:
+                self.handoff.mark_delivered(item.ticket_message_id)
+            return
+        ticket = self.handoff.get(item.ticket_id) if item.ticket_id else None
+        if ticket is not None and ticket.thread_id:
+            sent = await bot.send_message(self.staff_chat_id, text, message_thread_id=ticket.thread_id,
+                                          reply_markup=markup)
+        elif ticket is not None and ticket.staff_message_id:
+            sent = await bot.send_message(self.staff_chat_id, text, reply_to_message_id=ticket.staff_message_id,
+                                          reply_markup=markup)
+        else:
+            sent = await bot.send_message(self.staff_chat_id, text, reply_markup=markup)
+        if item.kind == KIND_RELAY and item.ticket_message_id is not None:
+            self.handoff.set_staff_message(item.ticket_message_id, sent.message_id)
+
+    async def _flush(self, bot: Any, chat_id: int | str) -> bool:
+        """Send a chat's due outbox rows in order; stop at the first failure. True when all went."""
+        chat = str(chat_id)
+        if chat == STAFF_CHAT and not self.staff_chat_id:
+            return False
+        async with self._send_locks[chat]:
+            now = time.time()
+            for item in self.outbox.pending(CHANNEL, chat):
+                if item.next_attempt_at > now:
+                    return False  # an earlier row is waiting for its retry: later ones keep their place
+                try:
+                    await self._send_item(bot, item)
+                except (TelegramError, ValueError) as exc:
+                    retry_after = exc.retry_after if isinstance(exc, RetryAfter) else None
+                    wait = retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else retry_after
+                    delay = self.outbox.mark_failed(item.id, f"{type(exc).__name__}: {exc}", wait)
+                    logger.error("outbox %d (%s to %s, ticket %s) not sent (%s); retry in %.1f s",
+                                 item.id, item.kind, "staff" if chat == STAFF_CHAT else "chat " + chat,
+                                 item.ticket_id, exc, delay)
+                    return False
+                self.outbox.mark_sent(item.id)
+        return True
+
+    def _kick_staff(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Deliver to the staff group in the background: never on the person's path."""
+        self._staff_again = True
+        if self._staff_task is None or self._staff_task.done():
+            self._staff_task = context.application.create_task(self._staff_loop(context.bot), name="staff-delivery")
+
+    async def _staff_loop(self, bot: Any) -> None:
+        while self._staff_again:
+            self._staff_again = False
+            try:
+                await self._deliver_staff(bot)
+            except Exception as exc:  # the delivery job tries again; never let this task die loudly
+                logger.error("[E400] staff delivery failed: %s", exc, exc_info=exc)
+
+    async def _deliver_staff(self, bot: Any) -> None:
+        """Post unnotified tickets (urgent first), repeat urgent ones until claimed, then relays."""
+        if not self.staff_chat_id:
+            for ticket in self.handoff.due_notifications():
+                logger.warning("ticket %d: channels.telegram.staff_chat_id is not set; nobody is told", ticket.id)
+                self.handoff.mark_notify_failed(ticket.id, self.h["notify_max_retry_seconds"],
+                                                self.h["notify_max_retry_seconds"])
+            return
+        async with self._send_locks[STAFF_CHAT]:
+            for ticket in self.handoff.due_notifications():
+                if not await self._notify(bot, ticket):
+                    break  # the staff chat is failing: keep the order, the job tries again
+            for ticket in self.handoff.urgent_unclaimed(self.h["urgent_repeat_minutes"] * 60):
+                try:
+                    await bot.send_message(self.staff_chat_id, messages.STAFF_URGENT_REPEAT.format(ticket=ticket.id),
+                                           reply_markup=claim_keyboard(ticket.id),
+                                           reply_to_message_id=ticket.staff_message_id)
+                except TelegramError as exc:
+                    logger.error("ticket %d: urgent reminder failed (%s)", ticket.id, exc)
+                    break
+                self.handoff.mark_alerted(ticket.id)
+        await self._flush(bot, STAFF_CHAT)
+
+    async def _notify(self, bot: Any, ticket: Ticket) -> bool:
+        """Post a ticket to the staff group; on failure it stays unnotified and is retried."""
+        try:
+            sent = await bot.send_message(self.staff_chat_id, self._ticket_text(ticket),
+                                          reply_markup=claim_keyboard(ticket.id))
+        except TelegramError as exc:
+            retry_after = exc.retry_after if isinstance(exc, RetryAfter) else None
+            delay = self.handoff.mark_notify_failed(ticket.id, self.h["notify_retry_seconds"],
+                                                    self.h["notify_max_retry_seconds"])
+            logger.error("ticket %d: posting to the staff group failed (%s); retry in %.0f s", ticket.id, exc,
+                         delay if retry_after is None else retry_after)
+            return False
+        self.handoff.mark_notified(ticket.id, sent.message_id)
+        return True
+
     # ---- people ------------------------------------------------------------------------------
 
     def _resident_layout(self, key: str) -> bool:
         state = self.engine.store.load_state(key) or {}
         return (state.get("slots") or {}).get("persona") != "merchant"
 
-    async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply], key: str) -> None:
-        one_per_row = self._resident_layout(key)
-        for reply in replies:
-            if reply.kind == "feedback":
-                # Inline buttons under the question, so the reply keyboard of the answer stays usable.
-                await context.bot.send_message(chat_id, reply.text, reply_markup=feedback_keyboard())
-                continue
-            parts = split_message(reply.text)
-            for i, part in enumerate(parts):
-                markup = keyboard(reply.buttons, one_per_row) if i == len(parts) - 1 else None
-                await context.bot.send_message(chat_id, part, reply_markup=markup)
+    async def _typing(self, bot: Any, chat_id: int) -> None:
+        """Cosmetic: "typing…". Best effort; its failure never touches the message."""
+        try:
+            await bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except Exception as exc:
+            logger.debug("typing indicator failed for chat %s (%s)", chat_id, exc)
+
+    async def _say(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, key: str = "") -> None:
+        """A channel sentence for a person (welcome, help, slow down): through the outbox too."""
+        self._enqueue(chat_id, text, key=key)
+        await self._flush(context.bot, chat_id)
 
     async def _handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
                       intent: str | None = None) -> None:
@@ -183,35 +412,38 @@ class TelegramChannel:
         if chat is None or user is None:
             return
         key = user_key(user.id)
-        msg = IncomingMessage(user_id=key, text=text, channel="telegram", chat_id=str(chat.id))
+        text = clean_text(text)  # lone surrogates from a broken client: the flood path stores it too
+        msg = IncomingMessage(user_id=key, text=text, channel=CHANNEL, chat_id=str(chat.id))
+        context.application.create_task(self._typing(context.bot, chat.id), name="typing")
         if self._flooding(key) and self.engine.pipeline.parse(text).capability != "urgent":
             # One polite slow-down message, not twenty replies; the words are still kept.
-            self.engine.store.save_turn(key, "telegram", self.engine.store.load_state(key) or {},
+            self.engine.store.save_turn(key, CHANNEL, self.engine.store.load_state(key) or {},
                                         {"text": mask(text), "intent": "flood"}, [])
             if key not in self._warned:
                 self._warned.add(key)
-                await context.bot.send_message(chat.id, messages.SLOW_DOWN)
+                await self._say(context, chat.id, messages.SLOW_DOWN, key)
             return
-        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        # Stored and handled first (the engine writes the message, tickets and relays to SQLite) ...
         outcome = safe_handle(self.engine, msg, intent)
-        await self._send(context, chat.id, outcome.replies, key)
-        if outcome.relay is not None:
-            await self._relay_to_staff(context, outcome.relay, mask(text), outcome.relay_message_id)
-        if outcome.new_ticket is not None:
-            await self._notify(context, outcome.new_ticket)
+        # ... then the answer is an outbox row before any network call, and goes out at once.
+        self._enqueue_replies(chat.id, key, outcome.replies, urgent=outcome.capability == "urgent")
+        await self._flush(context.bot, chat.id)
+        if outcome.relay is not None or outcome.new_ticket is not None or outcome.capability == "urgent":
+            self._kick_staff(context)
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start: a short welcome, what Linli can do, and a one-line privacy notice."""
         if update.effective_chat is None or update.effective_user is None:
             return
-        await context.bot.send_message(update.effective_chat.id, messages.START_TEXT.format(days=self.retention_days))
+        self._enqueue(update.effective_chat.id, messages.START_TEXT.format(days=self.retention_days),
+                      key=user_key(update.effective_user.id))
         await self._handle(update, context, "/start", "greet")
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/help: what Linli can do and the commands."""
         await self._handle(update, context, "/help", "bot_capabilities")
         if update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, messages.HELP_COMMANDS)
+            await self._say(context, update.effective_chat.id, messages.HELP_COMMANDS)
 
     def command_intent(self, intent: str) -> Any:
         """A command that means an intent (/menu, /human, /delete_my_data)."""
@@ -228,10 +460,22 @@ class TelegramChannel:
             return
         await self._handle(update, context, update.effective_message.text)
 
+    async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/close, /queue, /export … from a person: a short kind answer with the commands there are."""
+        if update.effective_chat is not None:
+            await self._say(context, update.effective_chat.id, messages.UNKNOWN_COMMAND)
+
     async def rate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """👍 / 👎 under "这个回答有帮助吗？": handled like the typed button, then the buttons go away."""
         query = update.callback_query
         if query is None or query.data is None:
+            return
+        chat = query.message.chat if query.message is not None else None
+        if chat is None or chat.type != ChatType.PRIVATE or chat.id != query.from_user.id:
+            # A rating only means something in the person's own chat with the bot.
+            logger.warning("rating button refused: telegram user %s in chat %s", query.from_user.id,
+                           chat.id if chat else None)
+            await query.answer(messages.BUTTON_STALE)
             return
         label = messages.FEEDBACK_YES if query.data.endswith("1") else messages.FEEDBACK_NO
         await query.answer()
@@ -241,10 +485,21 @@ class TelegramChannel:
             logger.warning("could not remove the rating buttons (%s)", exc)
         await self._handle(update, context, label)
 
+    async def stale_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A press whose data we did not make (old, forged or malformed): answered, nothing done."""
+        query = update.callback_query
+        if query is None:
+            return
+        logger.warning("unknown button data %r from telegram user %s", (query.data or "")[:64], query.from_user.id)
+        try:
+            await query.answer(messages.BUTTON_STALE)
+        except TelegramError as exc:
+            logger.warning("could not answer a button press (%s)", exc)
+
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, locations, files: say kindly what Linli can read today."""
         if update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, messages.NON_TEXT_MESSAGE)
+            await self._say(context, update.effective_chat.id, messages.NON_TEXT_MESSAGE)
 
     # ---- staff group -------------------------------------------------------------------------
 
@@ -252,36 +507,12 @@ class TelegramChannel:
         head = messages.STAFF_URGENT if ticket.priority == "urgent" else messages.STAFF_NORMAL
         return head.format(ticket=ticket.id) + "\n" + ticket.summary
 
-    async def _notify(self, context: ContextTypes.DEFAULT_TYPE, ticket: Ticket) -> None:
-        """Post a ticket to the staff group; on failure it stays unnotified and the job retries."""
-        if not self.staff_chat_id:
-            logger.warning("ticket %d: channels.telegram.staff_chat_id is not set; nobody is told", ticket.id)
-            return
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton("接单", callback_data=f"{CLAIM_PREFIX}{ticket.id}")]])
-        try:
-            sent = await context.bot.send_message(self.staff_chat_id, self._ticket_text(ticket), reply_markup=markup)
-        except TelegramError as exc:
-            delay = self.handoff.mark_notify_failed(ticket.id, self.h["notify_retry_seconds"],
-                                                    self.h["notify_max_retry_seconds"])
-            logger.error("ticket %d: posting to the staff group failed (%s); retry in %.0f s", ticket.id, exc, delay)
-            return
-        self.handoff.mark_notified(ticket.id, sent.message_id)
-
-    async def _relay_to_staff(self, context: ContextTypes.DEFAULT_TYPE, ticket: Ticket, text: str,
-                              message_id: int | None) -> None:
-        body = messages.STAFF_RELAY.format(ticket=ticket.id, text=text)
-        try:
-            if ticket.thread_id:
-                sent = await context.bot.send_message(self.staff_chat_id, body, message_thread_id=ticket.thread_id)
-            else:
-                sent = await context.bot.send_message(self.staff_chat_id, body,
-                                                      reply_to_message_id=ticket.staff_message_id)
-        except TelegramError as exc:
-            # Stored already: the worker sees it with /close-less `linli handoff show` or on the next relay.
-            logger.error("ticket %d: relaying to the staff group failed (%s)", ticket.id, exc)
-            return
-        if message_id is not None:
-            self.handoff.set_staff_message(message_id, sent.message_id)
+    async def _to_person(self, context: ContextTypes.DEFAULT_TYPE, ticket: Ticket, text: str,
+                         direction: str = "system") -> None:
+        """A message for the person: stored in the outbox with the ticket, then sent (or retried)."""
+        self.handoff.add_message(ticket.id, direction, text, delivered=False)
+        if ticket.chat_id:
+            await self._flush(context.bot, ticket.chat_id)
 
     async def claim(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The 接单 button: an authorised social worker takes the ticket and a thread opens."""
@@ -289,7 +520,15 @@ class TelegramChannel:
         if query is None or query.data is None:
             return
         worker_id = str(query.from_user.id)
-        ticket_id = int(query.data[len(CLAIM_PREFIX):])
+        match = CLAIM_RE.match(query.data)
+        chat = query.message.chat if query.message is not None else None
+        if match is None or chat is None or chat.id != self.staff_chat_id or not self.staff_chat_id:
+            # Only a press on the ticket's own post in the staff group can claim it.
+            logger.warning("claim refused: data %r from telegram user %s in chat %s (not the staff group)",
+                           query.data[:64], worker_id, chat.id if chat else None)
+            await query.answer(messages.BUTTON_STALE, show_alert=True)
+            return
+        ticket_id = int(match.group(1))
         try:
             ticket = self.handoff.claim(ticket_id, worker_id)
         except HandoffError as exc:
@@ -298,9 +537,8 @@ class TelegramChannel:
             await query.answer(refusal, show_alert=True)
             return
         await query.answer(messages.STAFF_CLAIMED_SHORT)
-        chat = query.message.chat if query.message is not None else None
         thread_id = None
-        if chat is not None and getattr(chat, "is_forum", False):
+        if getattr(chat, "is_forum", False):
             try:
                 topic = await context.bot.create_forum_topic(self.staff_chat_id, f"#{ticket.id} {ticket.persona or '求助'}")
                 thread_id = topic.message_thread_id
@@ -313,11 +551,8 @@ class TelegramChannel:
         intro = messages.STAFF_THREAD_OPENED.format(ticket=ticket.id, name=ticket.worker_name) + "\n" + ticket.summary
         if history:
             intro += "\n" + messages.STAFF_HISTORY + "\n" + history
-        for part in split_message(intro):
-            if thread_id:
-                await context.bot.send_message(self.staff_chat_id, part, message_thread_id=thread_id)
-            else:
-                await context.bot.send_message(self.staff_chat_id, part, reply_to_message_id=ticket.staff_message_id)
+        self._enqueue_staff(intro, ticket.id)
+        self._kick_staff(context)
         if query.message is not None:
             try:
                 await query.edit_message_text(self._ticket_text(ticket) + "\n" +
@@ -325,16 +560,6 @@ class TelegramChannel:
             except TelegramError as exc:
                 logger.warning("ticket %d: could not mark the post as claimed (%s)", ticket.id, exc)
         await self._to_person(context, ticket, messages.CLAIMED_NOTICE.format(name=ticket.worker_name or ""))
-
-    async def _to_person(self, context: ContextTypes.DEFAULT_TYPE, ticket: Ticket, text: str,
-                         direction: str = "system") -> None:
-        """Send to the person; if Telegram fails, keep it in the outbox for the delivery job."""
-        try:
-            await context.bot.send_message(int(ticket.chat_id), text)
-            self.handoff.add_message(ticket.id, direction, text)
-        except (TelegramError, ValueError) as exc:
-            logger.error("ticket %d: message to the person failed (%s); queued", ticket.id, exc)
-            self.handoff.add_message(ticket.id, direction, text, delivered=False)
 
     def _ticket_of(self, update: Update) -> Ticket | None:
         msg = update.effective_message
@@ -362,11 +587,15 @@ class TelegramChannel:
         if ticket.status != "claimed":
             await msg.reply_text(messages.STAFF_CLAIM_FIRST)
             return
-        name = self.handoff.worker(worker_id)["name"]
-        await self._to_person(context, ticket, messages.WORKER_PREFIX.format(name=name) + msg.text, "worker")
+        if ticket.worker_id and ticket.worker_id != worker_id:
+            logger.warning("ticket %d: reply from worker %s refused (claimed by worker %s)", ticket.id, worker_id,
+                           ticket.worker_id)
+            await msg.reply_text(messages.STAFF_NOT_YOURS.format(name=ticket.worker_name or ""))
+            return
+        await self._to_person(context, ticket, msg.text, "worker")
 
-    async def close(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/close 备注 in a ticket's thread: end it, tell the person, store the note."""
+    async def take_over(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/takeover in a ticket's thread: this worker answers from now on, and the person is told."""
         msg = update.effective_message
         ticket = self._ticket_of(update)
         if msg is None or update.effective_user is None:
@@ -374,12 +603,43 @@ class TelegramChannel:
         if ticket is None:
             await msg.reply_text(messages.STAFF_CLOSE_WHERE)
             return
+        try:
+            ticket = self.handoff.check_owner(ticket.id, str(update.effective_user.id), take_over=True)
+        except HandoffError as exc:
+            logger.warning("take-over refused: ticket %d by telegram user %s: %s", ticket.id, update.effective_user.id,
+                           exc)
+            await msg.reply_text(messages.STAFF_NOT_WORKER if "not an authorised" in str(exc) else messages.STAFF_TAKEN)
+            return
+        if ticket.status != "claimed":
+            await msg.reply_text(messages.STAFF_CLAIM_FIRST)
+            return
+        if ticket.took_over:
+            await self._to_person(context, ticket, messages.TAKEN_OVER_NOTICE.format(name=ticket.worker_name or ""))
+        await msg.reply_text(messages.STAFF_TOOK_OVER.format(ticket=ticket.id, name=ticket.worker_name or ""))
+
+    async def close(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/close 备注 in a ticket's thread: end it, tell the person, store the note."""
+        msg = update.effective_message
+        ticket = self._ticket_of(update)
+        if msg is None or update.effective_user is None:
+            return
+        worker_id = str(update.effective_user.id)
+        if self.handoff.worker(worker_id) is None:
+            logger.warning("close refused: telegram user %s is not a social worker", worker_id)
+            await msg.reply_text(messages.STAFF_NOT_WORKER)
+            return
+        if ticket is None:
+            await msg.reply_text(messages.STAFF_CLOSE_WHERE)
+            return
         note = " ".join(context.args or [])
         try:
-            ticket = self.handoff.close(ticket.id, str(update.effective_user.id), note)
+            ticket = self.handoff.close(ticket.id, worker_id, note)
         except HandoffError as exc:
-            logger.warning("close refused: ticket %d by telegram user %s: %s", ticket.id, update.effective_user.id, exc)
-            await msg.reply_text(messages.STAFF_NOT_WORKER if "not an authorised" in str(exc) else str(exc))
+            logger.warning("close refused: ticket %d by telegram user %s: %s", ticket.id, worker_id, exc)
+            if "claimed by worker" in str(exc):
+                await msg.reply_text(messages.STAFF_NOT_YOURS.format(name=ticket.worker_name or ""))
+            else:
+                await msg.reply_text(messages.STAFF_TAKEN)
             return
         await self._to_person(context, ticket, messages.CLOSED_NOTICE)
         await msg.reply_text(messages.STAFF_CLOSED.format(ticket=ticket.id))
@@ -396,9 +656,13 @@ class TelegramChannel:
             await msg.reply_text(messages.IDS.format(chat=update.effective_chat.id, user=update.effective_user.id))
 
     async def queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/queue: the open tickets, urgent first."""
+        """/queue: the open tickets, urgent first (registered social workers only)."""
         msg = update.effective_message
-        if msg is None:
+        if msg is None or update.effective_user is None:
+            return
+        if self.handoff.worker(str(update.effective_user.id)) is None:
+            logger.warning("/queue refused: telegram user %s is not a social worker", update.effective_user.id)
+            await msg.reply_text(messages.STAFF_NOT_WORKER)
             return
         tickets = self.handoff.queue()
         if not tickets:
@@ -409,31 +673,18 @@ class TelegramChannel:
             who = f"（{t.worker_name}）" if t.worker_name else ""
             first = t.summary.splitlines()[1] if "\n" in t.summary else t.summary
             lines.append(f"#{t.id} {'🚨' if t.priority == 'urgent' else '·'} {t.status}{who} {first[:40]}")
-        await msg.reply_text("\n".join(lines))
+        for part in split_message("\n".join(lines)):
+            await msg.reply_text(part)
 
     # ---- the delivery job: nothing is lost ---------------------------------------------------
 
     async def deliver(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Post unnotified tickets, repeat urgent ones until claimed, deliver queued replies."""
-        for ticket in self.handoff.due_notifications():
-            await self._notify(context, ticket)
-        for ticket in self.handoff.urgent_unclaimed(self.h["urgent_repeat_minutes"] * 60):
-            markup = InlineKeyboardMarkup([[InlineKeyboardButton("接单", callback_data=f"{CLAIM_PREFIX}{ticket.id}")]])
-            try:
-                await context.bot.send_message(self.staff_chat_id, messages.STAFF_URGENT_REPEAT.format(ticket=ticket.id),
-                                               reply_markup=markup, reply_to_message_id=ticket.staff_message_id)
-                self.handoff.mark_alerted(ticket.id)
-            except TelegramError as exc:
-                logger.error("ticket %d: urgent reminder failed (%s)", ticket.id, exc)
-        for m in self.handoff.outbox():
-            if m["channel"] != "telegram":
-                continue
-            try:
-                await context.bot.send_message(int(m["chat_id"]), self.engine.format_outbox(m))
-            except (TelegramError, ValueError) as exc:
-                logger.error("ticket %d: queued message %d not delivered yet (%s)", m["ticket_id"], m["id"], exc)
-                continue
-            self.handoff.mark_delivered(m["id"])
+        """Retry what did not get through: people's messages first, then the staff group (in the background)."""
+        self._kick_staff(context)
+        for chat in self.outbox.chats_due(CHANNEL):
+            if chat == STAFF_CHAT or self._send_locks[chat].locked():
+                continue  # staff: the background task; a locked chat is being sent to right now
+            await self._flush(context.bot, chat)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log first, then tell the person kindly; never crash."""
@@ -443,9 +694,15 @@ class TelegramChannel:
         logger.error("[%s] %s chat=%s", code, exc, chat_id, exc_info=exc)
         if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
             try:
-                await context.bot.send_message(update.effective_chat.id, messages.SORRY_GENERIC)
+                # Whether the words were stored is unknown here: never claim they were.
+                await context.bot.send_message(update.effective_chat.id, messages.SORRY_TRY_AGAIN)
             except TelegramError:
                 pass
+
+
+def claim_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
+    """The 接单 button under a ticket's post."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton("接单", callback_data=f"{CLAIM_PREFIX}{ticket_id}")]])
 
 
 def run_telegram(settings: Settings, engine: Engine) -> None:

@@ -26,7 +26,11 @@ class FakeBotAPI:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.updates: list[dict[str, Any]] = []
         self.forum = forum
-        self.fail_chats: set[int] = set()
+        self.fail_chats: set[int] = set()  # every call for these chats answers 502
+        self.fail_methods: dict[str, int] = {}  # method -> HTTP status (e.g. sendChatAction: 500)
+        self.slow_chats: dict[int, float] = {}  # chat -> seconds to wait before answering (timeouts)
+        self.rate_limited_until: dict[int, float] = {}  # chat -> time.monotonic() when its 429s end
+        self.sent_at: list[tuple[float, int, str]] = []  # (time.monotonic(), chat, text) of each sendMessage
         self.lock = threading.Lock()
         self._update_id = 0
         self._message_id = 1000
@@ -105,11 +109,20 @@ class FakeBotAPI:
 
     # ---- looking at what the bot did ---------------------------------------------------------
 
+    def rate_limit(self, chat_id: int, seconds: float) -> None:
+        """Answer 429 (with retry_after) to every call for this chat for the next ``seconds``."""
+        self.rate_limited_until[chat_id] = time.monotonic() + seconds
+
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """Every sendMessage, optionally to one chat."""
         with self.lock:
             calls = list(self.calls)
         return [p for m, p in calls if m == "sendMessage" and (chat_id is None or int(p["chat_id"]) == chat_id)]
+
+    def delivered(self, chat_id: int) -> list[str]:
+        """Texts that reached a chat (answered 200), in order; failed attempts are not here."""
+        with self.lock:
+            return [text for _, chat, text in self.sent_at if chat == chat_id]
 
     def called(self, method: str) -> list[dict[str, Any]]:
         """Every call of a method."""
@@ -163,10 +176,20 @@ class FakeBotAPI:
                     return 200, ready
                 time.sleep(0.02)
             return 200, []
+        if method in self.fail_methods:
+            return self.fail_methods[method], None
         chat = params.get("chat_id")
-        if chat is not None and int(chat) in self.fail_chats:
+        chat_id = int(chat) if chat is not None else None
+        if chat_id is not None and chat_id in self.slow_chats:
+            time.sleep(self.slow_chats[chat_id])
+        if chat_id is not None and chat_id in self.fail_chats:
             return 502, None
+        until = self.rate_limited_until.get(chat_id) if chat_id is not None else None
+        if until is not None and time.monotonic() < until:
+            return 429, {"retry_after": max(1, int(until - time.monotonic() + 0.999))}
         if method == "sendMessage":
+            with self.lock:
+                self.sent_at.append((time.monotonic(), int(params["chat_id"]), str(params.get("text", ""))))
             return 200, self._message(params)
         if method == "editMessageText":
             return 200, self._message({**params, "chat_id": params.get("chat_id", STAFF_CHAT)})
@@ -195,6 +218,9 @@ class FakeBotAPI:
                 status, result = fake.answer(method, params)
                 if status == 200:
                     body = {"ok": True, "result": result}
+                elif status == 429:
+                    body = {"ok": False, "error_code": 429, "parameters": result,
+                            "description": f"Too Many Requests: retry after {result['retry_after']}"}
                 else:
                     body = {"ok": False, "error_code": status, "description": "Bad Gateway"}
                 data = json.dumps(body, ensure_ascii=False).encode("utf-8")

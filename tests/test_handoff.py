@@ -204,3 +204,52 @@ def test_a_false_alarm_said_at_once_makes_the_ticket_normal_but_keeps_it(make_en
     say(engine, "u2", "怎么办")
     say(engine, "u2", "没事")
     assert engine.handoff.get(other.id).priority == "urgent"
+
+
+def test_cli_worker_works_only_their_own_ticket_unless_taking_over(make_engine, tmp_path, capsys):
+    engine = make_engine()
+    say(engine, "h", "找社工")
+    t = say(engine, "h", "可以").new_ticket
+    db = str(tmp_path / "linli.db")
+    for wid, name in (("77", "陈"), ("78", "林")):
+        assert main(["--db", db, "workers", "add", wid, "--name", name]) == 0
+    assert main(["--db", db, "handoff", "claim", str(t.id), "--worker", "77"]) == 0
+    capsys.readouterr()
+    # Worker 78 may neither answer nor close 77's ticket ...
+    assert main(["--db", db, "handoff", "reply", str(t.id), "我是林", "--worker", "78"]) == 1
+    err = capsys.readouterr().err
+    assert "claimed by worker 77" in err and "--take-over" in err
+    assert main(["--db", db, "handoff", "close", str(t.id), "--worker", "78"]) == 1
+    assert engine.handoff.require(t.id).status == "claimed"
+    assert all("我是林" not in m["text"] for m in engine.handoff.messages(t.id))
+    # ... unless taking over: logged, and the person is told who answers now, with the right name.
+    assert main(["--db", db, "handoff", "reply", str(t.id), "我接着帮您", "--worker", "78", "--take-over"]) == 0
+    assert "taken over by 林" in capsys.readouterr().out
+    out = say(engine, "h", "好的")
+    texts = [r.text for r in out.replies]
+    assert messages.TAKEN_OVER_NOTICE.format(name="林") in texts and "👩 社工林：我接着帮您" in texts
+    assert not any("👩 社工陈：我接着帮您" in x for x in texts)
+    # Now 77 is the one who needs --take-over.
+    assert main(["--db", db, "handoff", "close", str(t.id), "--worker", "77"]) == 1
+    assert main(["--db", db, "handoff", "close", str(t.id), "--worker", "78"]) == 0
+
+
+def test_outbox_rows_back_off_keep_order_and_hold_no_words_once_sent(make_engine):
+    from bot.outbox import Outbox
+
+    engine = make_engine()
+    box = Outbox(engine.store.db, base_seconds=2.0, max_seconds=5.0)
+    first = box.enqueue("telegram", 5, "reply", "第一条", user_id="tg:5")
+    second = box.enqueue("telegram", 5, "reply", "第二条", user_id="tg:5", priority=0)
+    box.enqueue("telegram", 6, "reply", "别人的", user_id="tg:6")
+    assert [i.id for i in box.pending(chat_id=5)] == [first, second]
+    assert box.chats_due("telegram") == ["5", "6"]  # the chat with an urgent row first
+    assert box.mark_failed(first, "TimedOut") == 2.0 and box.mark_failed(first, "TimedOut") == 4.0
+    assert box.mark_failed(first, "TimedOut") == 5.0  # capped
+    assert box.mark_failed(first, "RetryAfter", retry_after=15) == 15
+    assert box.chats_due("telegram") == ["6"]  # chat 5 waits for its first row
+    box.mark_sent(first)
+    sent = box.get(first)
+    assert sent.status == "sent" and sent.text == "" and sent.sent_at
+    engine.store.delete_user("tg:5")
+    assert box.pending(chat_id=5) == [] and len(box.pending(chat_id=6)) == 1
