@@ -199,6 +199,7 @@ class TelegramChannel:
         self._send_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._staff_task: asyncio.Task[Any] | None = None
         self._staff_again = False
+        self._flushing: set[str] = set()
 
     def _flooding(self, key: str) -> bool:
         """More than ``flood_messages`` in ``flood_seconds`` from one person."""
@@ -338,6 +339,8 @@ class TelegramChannel:
     def _kick_staff(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Deliver to the staff group in the background: never on the person's path."""
         self._staff_again = True
+        if not context.application.running:
+            return  # shutting down: the outbox and unnotified tickets wait for the next start
         if self._staff_task is None or self._staff_task.done():
             self._staff_task = context.application.create_task(self._staff_loop(context.bot), name="staff-delivery")
 
@@ -682,9 +685,21 @@ class TelegramChannel:
         """Retry what did not get through: people's messages first, then the staff group (in the background)."""
         self._kick_staff(context)
         for chat in self.outbox.chats_due(CHANNEL):
-            if chat == STAFF_CHAT or self._send_locks[chat].locked():
-                continue  # staff: the background task; a locked chat is being sent to right now
-            await self._flush(context.bot, chat)
+            if not context.application.running:
+                return  # shutting down: what is left stays in the outbox for the next start
+            if chat == STAFF_CHAT or chat in self._flushing:
+                continue  # staff: its own background task; a chat already being retried keeps its task
+            # One task per chat, so the job returns at once and a slow chat holds up no other.
+            self._flushing.add(chat)
+            context.application.create_task(self._retry_chat(context.bot, chat), name=f"retry-{chat}")
+
+    async def _retry_chat(self, bot: Any, chat: str) -> None:
+        try:
+            await self._flush(bot, chat)
+        except Exception as exc:  # logged; the next run of the job tries again
+            logger.error("[E400] retrying the outbox for chat %s failed: %s", chat, exc, exc_info=exc)
+        finally:
+            self._flushing.discard(chat)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log first, then tell the person kindly; never crash."""

@@ -19,6 +19,12 @@ BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Linli", "username": "linl
 STAFF_CHAT = -100500
 
 
+class _Server(ThreadingHTTPServer):
+    # The bot handles updates concurrently: allow more waiting connections than the default 5.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class FakeBotAPI:
     """Records calls; ``updates`` are handed out by getUpdates."""
 
@@ -35,7 +41,7 @@ class FakeBotAPI:
         self._update_id = 0
         self._message_id = 1000
         self._thread_id = 500
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
