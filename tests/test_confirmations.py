@@ -15,6 +15,7 @@ from bot import messages as M
 from bot.models import IncomingMessage
 from dialogues.manager import DELETE_SURE, OTHERS_RECORDS_RE, DialogueManager, new_state
 from nlu.result import ParseResult
+from tests.test_manager import EmptyKB
 
 MISREAD = "我的手机号是13800001234 帮我记一下"  # the message, read as privacy_delete
 
@@ -224,21 +225,8 @@ def test_offer_after_misunderstandings_is_not_accepted_by_next_step(make_engine)
 # ---- only the question's own button -----------------------------------------------------------
 
 def _manager_with_pending(kind: str, buttons: dict) -> tuple[DialogueManager, dict]:
-    class KB:
-        def search(self, *a, **k):
-            return []
-
-        def by_intent(self, *a, **k):
-            return []
-
-        def by_kind(self, *a, **k):
-            return []
-
-        def get(self, *a, **k):
-            return None
-
     st = {**new_state(), "pending": {"type": kind}, "buttons": buttons, "button_labels": list(buttons)}
-    return DialogueManager({}, KB()), st
+    return DialogueManager({}, EmptyKB()), st
 
 
 def test_a_yes_button_of_another_question_does_not_delete():
