@@ -15,6 +15,7 @@ from bot.config import ENV_CONFIG, ENV_DB, Settings, load_config
 from bot.errors import ChatbotError
 
 logger = logging.getLogger("linli")
+DEFAULT_CONVERSATIONS = "tests/conversations"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -445,6 +446,34 @@ def _outbox_line(item: Any) -> str:
             f"created {item.created_at}{error}")
 
 
+def cmd_test_conversations(args: argparse.Namespace) -> int:
+    """Run conversation tests (YAML) through the full bot and print pass rates per turn and conversation."""
+    from bot.conversations import failures_yaml, format_summary, run_files, summary
+    from bot.engine import Engine
+    from bot.store import open_db
+    from nlu.pipeline import load_pipeline
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.files] or sorted(Path(DEFAULT_CONVERSATIONS).glob("*.yml"))
+    if not paths:
+        print(f"Error: no conversation files given and none in {DEFAULT_CONVERSATIONS}/", file=sys.stderr)
+        return 1
+    for p in paths:
+        if not p.is_file():
+            print(f"Error: {p}: no such file", file=sys.stderr)
+            return 1
+    pipeline = load_pipeline(settings)
+    logging.getLogger().setLevel(logging.WARNING)  # one INFO line per turn would bury the figures
+    results = run_files(paths, lambda: Engine.from_settings(settings, db=open_db(":memory:"), pipeline=pipeline))
+    figures = summary(results)
+    print(format_summary(figures))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(failures_yaml(results), encoding="utf-8")
+    print(f"failed conversations written to {out}")
+    return 0
+
+
 def cmd_privacy(args: argparse.Namespace) -> int:
     """A person's data as JSON (right to a copy), or retention: purge old conversations."""
     from bot.store import Store, open_db
@@ -592,6 +621,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="answer a ticket another worker claimed: it becomes yours (logged; the person is told)")
     add("outbox", cmd_handoff, "messages not sent yet (to people and to the staff group), with the last error",
         ho_sub)
+
+    ts = sub.add_parser("test", help="run conversation tests through the full bot",
+                        description="Run conversation tests through the full bot.")
+    _global_options(ts, suppress=True)
+    ts_sub = ts.add_subparsers(dest="test_command", metavar="TEST_COMMAND")
+    ts_sub.required = True
+    p = add("conversations", cmd_test_conversations,
+            f"multi-turn YAML conversations: pass rates per turn and per conversation (default: "
+            f"{DEFAULT_CONVERSATIONS}/*.yml)", ts_sub)
+    p.add_argument("files", nargs="*", metavar="FILE", help="conversation files (YAML)")
+    p.add_argument("--out", metavar="FILE", default="results/failed_conversations.yml",
+                   help="where to write the failed conversations (default: results/failed_conversations.yml)")
 
     pv = sub.add_parser("privacy", help="a person's data (PIPL) and retention",
                         description="A person's data as JSON, and retention.")
