@@ -276,3 +276,18 @@ FEEDBACK_NO = "👎 没帮助"
 FEEDBACK_THANKS = "谢谢您！还有别的想问的，随时跟我说。"
 FEEDBACK_SORRY = "谢谢您告诉我们，我们会把这个回答改好。要不要请社工帮您看看？"
 FEEDBACK_ALREADY = "谢谢，您的评价已经收到了。"
+
+# The command menus set at every start (Telegram's / button): people, and the staff group.
+USER_COMMANDS = (
+    ("start", "开始，看看我能帮您做什么"),
+    ("menu", "菜单"),
+    ("human", "找社工"),
+    ("help", "帮助和常用命令"),
+    ("delete_my_data", "删除我的信息"),
+)
+STAFF_COMMANDS = (
+    ("queue", "待处理的工单（紧急的在前）"),
+    ("close", "在工单话题里结束工单：/close 备注"),
+    ("takeover", "接手别的社工负责的工单"),
+    ("id", "显示本群和您的编号"),
+)

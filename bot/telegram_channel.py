@@ -18,6 +18,9 @@ from collections import defaultdict, deque
 from typing import Any, Awaitable
 
 from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -235,7 +238,7 @@ class TelegramChannel:
             logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
         except RuntimeError:  # the rate-limiter extra is missing
             logger.warning("python-telegram-bot[rate-limiter] is not installed; sending without a rate limiter")
-        app = builder.build()
+        app = builder.post_init(self.set_commands).build()
         staff = filters.Chat(self.staff_chat_id) if self.staff_chat_id else filters.UpdateType.MESSAGE & ~filters.ALL
         private = filters.ChatType.PRIVATE
         app.add_handler(CommandHandler("start", self.start, filters=private))
@@ -259,6 +262,21 @@ class TelegramChannel:
             app.job_queue.run_repeating(self.deliver, interval=float(self.t["jobs_interval"]), first=0.5,
                                         name="deliver")
         return app
+
+    async def set_commands(self, app: Application) -> None:
+        """The command menus in Chinese: one for people's private chats, one for the staff group.
+
+        Set at every start, so nobody has to keep BotFather's /setcommands in step by hand. A
+        failure is logged and the bot starts anyway (the commands still work when typed).
+        """
+        try:
+            await app.bot.set_my_commands([BotCommand(c, d) for c, d in messages.USER_COMMANDS],
+                                          scope=BotCommandScopeAllPrivateChats())
+            if self.staff_chat_id:
+                await app.bot.set_my_commands([BotCommand(c, d) for c, d in messages.STAFF_COMMANDS],
+                                              scope=BotCommandScopeChat(self.staff_chat_id))
+        except TelegramError as exc:
+            logger.warning("could not set the command menus (%s); commands still work when typed", exc)
 
     # ---- the outbox: write first, then send in order -----------------------------------------
 
@@ -482,10 +500,12 @@ class TelegramChannel:
             return
         label = messages.FEEDBACK_YES if query.data.endswith("1") else messages.FEEDBACK_NO
         await query.answer()
-        try:
-            await query.edit_message_reply_markup(reply_markup=None)
-        except TelegramError as exc:
-            logger.warning("could not remove the rating buttons (%s)", exc)
+        message = query.message
+        if getattr(message, "reply_markup", None) is not None:  # a second press: the buttons are gone already
+            try:
+                await query.edit_message_reply_markup(reply_markup=None)
+            except TelegramError as exc:
+                logger.warning("could not remove the rating buttons (%s)", exc)
         await self._handle(update, context, label)
 
     async def stale_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -723,6 +743,13 @@ def claim_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
 def run_telegram(settings: Settings, engine: Engine) -> None:
     """Run the bot until stopped: long polling, or a webhook when configured."""
     token = settings.telegram["token"]
+    if not settings.telegram["staff_chat_id"]:
+        # Still started, so /id in the staff group can tell the operator its id; tickets are real
+        # (the console queue has them) but nobody is alerted on Telegram until the id is set.
+        logger.warning(
+            "channels.telegram.staff_chat_id is not set in %s: tickets wait in the console queue only "
+            "(`linli handoff list`) and nobody is alerted on Telegram. Add the bot to the social workers' "
+            "group, send /id there and put that chat id under channels.telegram.staff_chat_id", settings.path)
     channel = TelegramChannel(engine, settings)
     app = channel.build(token)
     t = settings.telegram

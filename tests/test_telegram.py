@@ -33,6 +33,8 @@ def run(make_engine: Callable[[], Any], settings: Any, fake: FakeBotAPI,
         engine.handoff.add_worker(str(WORKER), "王老师")
         app = TelegramChannel(engine, telegram_settings(settings, fake.base_url)).build("123:TEST")
         await app.initialize()
+        if app.post_init is not None:  # what run_polling does after initialize()
+            await app.post_init(app)
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0.0, timeout=0)
@@ -298,14 +300,46 @@ def test_feedback_question_has_inline_buttons_and_a_tap_is_stored(make_engine, s
                                 if p.get("reply_markup") and "keyboard" in p["reply_markup"]]
             assert any("收费吗" in json.dumps(k, ensure_ascii=False) for k in answer_keyboards)
             message = {"message_id": 1, "date": 0, "chat": {"id": MERCHANT, "type": "private"},
-                       "text": messages.FEEDBACK_ASK}
+                       "text": messages.FEEDBACK_ASK, "reply_markup": markup}
             fake.press(MERCHANT, "fb:0", message)
             await fake.wait_for(lambda: messages.FEEDBACK_SORRY in texts(fake, MERCHANT))
             rows = await fake.wait_for(lambda: list(engine.store.db["feedback"].rows))
             assert [(r["kind"], r["helpful"]) for r in rows] == [("tool", 0)]
             assert fake.called("editMessageReplyMarkup")  # the buttons are taken away after the tap
-            fake.press(MERCHANT, "fb:1", message)  # a second tap on the same question is not counted
+            edits = len(fake.called("editMessageReplyMarkup"))
+            # A second tap (the message no longer has buttons) is not counted, and nothing is edited.
+            fake.press(MERCHANT, "fb:1", {k: v for k, v in message.items() if k != "reply_markup"})
             await fake.wait_for(lambda: messages.FEEDBACK_ALREADY in texts(fake, MERCHANT))
             assert engine.store.db["feedback"].count == 1
+            assert len(fake.called("editMessageReplyMarkup")) == edits
 
         run(make_engine, settings, fake, scenario)
+
+
+def test_command_menus_are_set_at_start_for_people_and_the_staff_group(make_engine, settings):
+    with FakeBotAPI() as fake:
+
+        async def scenario(engine: Any) -> None:
+            calls = await fake.wait_for(lambda: len(fake.called("setMyCommands")) >= 2 and fake.called("setMyCommands"))
+            scopes = [json.loads(c["scope"]) if isinstance(c["scope"], str) else c["scope"] for c in calls]
+            assert {"type": "all_private_chats"} in scopes
+            assert {"type": "chat", "chat_id": STAFF_CHAT} in scopes
+            menus = [json.loads(c["commands"]) if isinstance(c["commands"], str) else c["commands"] for c in calls]
+            assert any({"command": "human", "description": "找社工"} in m for m in menus)
+            assert any(m and m[0]["command"] == "queue" for m in menus)
+
+        run(make_engine, settings, fake, scenario)
+
+
+def test_without_a_staff_group_the_bot_warns_that_nobody_is_alerted(monkeypatch, caplog, settings, make_engine):
+    from bot import telegram_channel
+
+    class App:
+        def run_polling(self, **kwargs: Any) -> None:
+            pass
+
+    monkeypatch.setattr(telegram_channel.TelegramChannel, "build", lambda self, token: App())
+    s = dataclasses.replace(settings, telegram={**settings.telegram, "token": "1:x", "staff_chat_id": 0})
+    with caplog.at_level("WARNING"):
+        telegram_channel.run_telegram(s, make_engine())
+    assert "staff_chat_id is not set" in caplog.text and "linli handoff list" in caplog.text
