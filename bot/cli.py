@@ -215,6 +215,9 @@ def terminal_chat(engine: Any, stdin: TextIO, stdout: TextIO, interactive: bool,
         if text.strip() in ("/quit", "exit", "quit"):
             stdout.write(messages.CHAT_BYE + "\n")
             break
+        if text.strip() == "/help":
+            stdout.write(messages.TERMINAL_HELP + "\n")
+            continue
         if not text.strip():
             stdout.write(messages.EMPTY_MESSAGE + "\n")
             continue
@@ -265,8 +268,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     else:
         if hasattr(sys.stdin, "reconfigure"):
             sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 must not end the chat
-        if sys.stdin.isatty() and not getattr(args, "verbose", False):
-            # Log lines between the person's messages are noise in an interactive chat.
+        if not getattr(args, "verbose", False):
+            # INFO lines between the person's messages are noise in a chat; -v brings them back.
             logging.getLogger().setLevel(logging.WARNING)
         terminal_chat(engine, sys.stdin, sys.stdout, sys.stdin.isatty(), user_id=args.user)
     return 0
@@ -348,6 +351,43 @@ def cmd_knowledge_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _table_options(p: argparse.ArgumentParser) -> None:
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="one JSON array")
+    fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
+
+
+def _print_rows(args: argparse.Namespace, rows: list[dict[str, Any]], columns: list[str]) -> bool:
+    """--json or --csv output of a listing; False when neither was asked for (print the text form)."""
+    if getattr(args, "json", False):
+        print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return True
+    if getattr(args, "csv", False):
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return True
+    return False
+
+
+def _local_time(settings: Settings, iso: str | None) -> str:
+    """A stored UTC time in the configured time zone (handoff.timezone), to the minute."""
+    if not iso:
+        return ""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    try:
+        when = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(ZoneInfo(settings.handoff["timezone"])).strftime("%Y-%m-%d %H:%M")
+
+
 def _handoff(args: argparse.Namespace) -> Any:
     from bot.handoff import Handoff
     from bot.store import open_db
@@ -359,15 +399,21 @@ def cmd_workers(args: argparse.Namespace) -> int:
     """Manage the social workers allowed to claim, reply to and close tickets."""
     h = _handoff(args)
     if args.workers_command == "add":
-        h.add_worker(args.worker_id, args.name or args.worker_id)
-        print(f"social worker {args.worker_id} ({args.name or args.worker_id}) added")
+        if not args.name.strip():
+            print("Error: --name must not be empty: it is the name people and the staff group see", file=sys.stderr)
+            return 1
+        h.add_worker(args.worker_id, args.name.strip())
+        print(f"social worker {args.worker_id} ({args.name.strip()}) added")
     elif args.workers_command == "remove":
         if not h.remove_worker(args.worker_id):
             print(f"Error: {args.worker_id} is not a social worker", file=sys.stderr)
             return 1
         print(f"social worker {args.worker_id} removed")
     else:
-        rows = h.workers()
+        settings = _settings(args)
+        rows = [{**w, "added_at": _local_time(settings, w["added_at"])} for w in h.workers()]
+        if _print_rows(args, rows, ["worker_id", "name", "added_at"]):
+            return 0
         if not rows:
             print("no social workers yet: add one with `linli workers add TELEGRAM_USER_ID --name 名字`")
         for w in rows:
@@ -375,22 +421,30 @@ def cmd_workers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ticket_line(t: Any) -> str:
+def _ticket_line(t: Any, settings: Settings | None = None) -> str:
     first = t.summary.splitlines()[1] if t.summary.count("\n") else t.summary
     who = f" by {t.worker_name}" if t.worker_name else ""
-    return f"#{t.id:<5} {t.priority:7s} {t.status:8s}{who:14s} {t.created_at}  {first[:50]}"
+    when = _local_time(settings, t.created_at) if settings is not None else t.created_at
+    return f"#{t.id:<5} {t.priority:7s} {t.status:8s}{who:14s} {when}  {first[:50]}"
 
 
 def cmd_handoff(args: argparse.Namespace) -> int:
     """Work the ticket queue from the terminal, on the same database as the bot."""
     h = _handoff(args)
+    settings = _settings(args)
     cmd = args.handoff_command
     if cmd == "list":
         tickets = h.all() if args.all else h.queue()
+        columns = ["id", "priority", "status", "channel", "user_id", "persona", "worker_name", "created_at",
+                   "claimed_at", "closed_at"]
+        rows = [{c: (_local_time(settings, getattr(t, c)) if c.endswith("_at") else getattr(t, c)) for c in columns}
+                for t in tickets]
+        if _print_rows(args, rows, columns):
+            return 0
         if not tickets:
             print("no open tickets" if not args.all else "no tickets")
         for t in tickets:
-            print(_ticket_line(t))
+            print(_ticket_line(t, settings))
         return 0
     if cmd == "outbox":
         items = h.out.pending()
@@ -401,11 +455,12 @@ def cmd_handoff(args: argparse.Namespace) -> int:
         return 0
     t = h.require(args.ticket)
     if cmd == "show":
-        print(_ticket_line(t))
+        print(_ticket_line(t, settings))
+        print(f"user: {t.user_id or '(deleted)'}  channel: {t.channel or '-'}")
         print(t.summary)
         for m in h.messages(t.id):
             who = {"user": "人", "worker": "社工", "system": "系统"}.get(m["direction"], m["direction"])
-            print(f"  {m['created_at']} {who}：{m['text']}")
+            print(f"  {_local_time(settings, m['created_at'])} {who}：{m['text']}")
         if t.close_note:
             print(f"closing note: {t.close_note}")
         unsent = h.out.pending(ticket_id=t.id) + [i for i in h.out.pending(chat_id=t.chat_id)
@@ -481,20 +536,44 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     settings = _settings(args)
     store = Store(open_db(settings.db_path))
     if args.privacy_command == "export":
-        data = store.export_user(args.user)
-        if data["profile"] is None and not data["messages"] and not data["tickets"]:
-            print(f"Error: nothing is stored for user {args.user!r}", file=sys.stderr)
-            return 1
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-        return 0
+        for user in _user_forms(args.user):
+            data = store.export_user(user)
+            if data["profile"] is not None or data["messages"] or data["tickets"]:
+                print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+                return 0
+        print(f"Error: nothing is stored for user {args.user!r}. Give the user as `linli handoff show` prints "
+              "it: tg:123456789 (Telegram; the bare number works too), terminal (the terminal chat), or the "
+              "'user' of a chat --jsonl line", file=sys.stderr)
+        return 1
     spec = args.older_than or f"{settings.retention_days}d"
     m = re.fullmatch(r"(\d+)\s*d?", spec.strip())
     if not m:
         print(f"Error: --older-than takes a number of days like 180d, got {spec!r}", file=sys.stderr)
         return 1
-    counts = store.purge_older_than(float(m.group(1)))
+    days = float(m.group(1))
+    would = store.purge_older_than(days, dry_run=True)
+    summary = ", ".join(f"{k} {v}" for k, v in would.items())
+    if args.dry_run:
+        print(f"would purge data older than {m.group(1)} days: {summary} (dry run: nothing deleted)")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(f"Error: would purge {summary}; add --yes to delete without a question (or --dry-run to "
+                  "only count)", file=sys.stderr)
+            return 1
+        answer = input(f"Delete data older than {m.group(1)} days ({summary})? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
+    counts = store.purge_older_than(days)
     print(f"purged data older than {m.group(1)} days: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
+
+
+def _user_forms(user: str) -> list[str]:
+    """The ids a user given on the command line may stand for (a bare Telegram number is tg:NUMBER)."""
+    user = user.strip()
+    return [user, f"tg:{user}"] if user.lstrip("-").isdigit() and user.isascii() else [user]
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -551,13 +630,22 @@ def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     parser.add_argument("--db", metavar="PATH", default=default, help=f"SQLite database file (env {ENV_DB})")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("linli")
+    except PackageNotFoundError:  # run from a checkout without `pip install -e .`
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``linli``."""
     parser = argparse.ArgumentParser(prog="linli", description="Linli 邻里助手: a Chinese community help bot.")
     _global_options(parser, suppress=False)
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument("--version", action="version", version=f"linli {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str, parent: Any = sub) -> Any:
         p = parent.add_parser(name, help=help_text, description=help_text)
@@ -591,10 +679,11 @@ def build_parser() -> argparse.ArgumentParser:
     wk_sub.required = True
     p = add("add", cmd_workers, "authorise a social worker (their Telegram user id)", wk_sub)
     p.add_argument("worker_id")
-    p.add_argument("--name", default="", help="the name people see, e.g. 王老师")
+    p.add_argument("--name", required=True, help="the name people and the staff group see, e.g. 王老师")
     p = add("remove", cmd_workers, "withdraw a social worker", wk_sub)
     p.add_argument("worker_id")
-    add("list", cmd_workers, "list the social workers", wk_sub)
+    p = add("list", cmd_workers, "list the social workers", wk_sub)
+    _table_options(p)
 
     ho = sub.add_parser("handoff", help="work the ticket queue from the terminal",
                         description="Work the ticket queue from the terminal (same database as the bot).")
@@ -603,6 +692,7 @@ def build_parser() -> argparse.ArgumentParser:
     ho_sub.required = True
     p = add("list", cmd_handoff, "open tickets, urgent first", ho_sub)
     p.add_argument("--all", action="store_true", help="include closed tickets")
+    _table_options(p)
     p = add("show", cmd_handoff, "a ticket's summary and messages", ho_sub)
     p.add_argument("ticket", type=int)
     for name, help_text in (("claim", "take a waiting ticket"), ("close", "end a ticket; the person is back with the bot")):
@@ -640,9 +730,13 @@ def build_parser() -> argparse.ArgumentParser:
     pv_sub = pv.add_subparsers(dest="privacy_command", metavar="PRIVACY_COMMAND")
     pv_sub.required = True
     p = add("export", cmd_privacy, "print everything stored about a user as JSON", pv_sub)
-    p.add_argument("user", help="the user id, e.g. tg:123456789 (Telegram) or terminal")
+    p.add_argument("user", help="the user as `linli handoff show` prints it: tg:123456789 (or just 123456789), "
+                                "terminal, or a chat --jsonl user")
+    p.add_argument("--json", action="store_true", help="JSON (the default and only format of a full copy)")
     p = add("purge", cmd_privacy, "delete conversations older than the retention period", pv_sub)
     p.add_argument("--older-than", metavar="DAYS", help="e.g. 180d (default: storage.retention_days)")
+    p.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    p.add_argument("--yes", action="store_true", help="delete without asking (for cron jobs)")
 
     kn = sub.add_parser("knowledge", help="build, check and search the knowledge base",
                         description="Build, check and search the knowledge base.")
@@ -689,6 +783,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``linli`` console script."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    if args.command is None:  # bare `linli`: the help, as a request for it, not an error
+        parser.print_help()
+        return 0
     if len(extra) == 1 and getattr(args, "note", None) == "" and not extra[0].startswith("-"):
         # `handoff close 3 --worker 42 "已教会"`: argparse cannot take a positional after an option here.
         args.note = extra[0]

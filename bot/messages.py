@@ -291,3 +291,10 @@ STAFF_COMMANDS = (
     ("takeover", "接手别的社工负责的工单"),
     ("id", "显示本群和您的编号"),
 )
+# /help in the terminal chat (`linli chat`, or `make run` without a Telegram token).
+TERMINAL_HELP = (
+    "在这里直接打字问我就行，比如“我想学用手机买菜”“小店怎么引流”。\n"
+    "有按钮时，输入按钮前面的数字也可以。\n"
+    "找社工：输入“找社工”。删除我的信息：输入“删除我的信息”。\n"
+    "退出：输入 /quit"
+)

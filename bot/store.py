@@ -304,8 +304,17 @@ class Store:
                 [t["id"]])],
         }
 
-    def purge_older_than(self, days: float) -> dict[str, int]:
-        """Retention: delete conversations older than ``days``; closed tickets keep only their counts."""
+    def purge_older_than(self, days: float, dry_run: bool = False) -> dict[str, int]:
+        """Retention: delete conversations older than ``days``; closed tickets keep only their counts.
+
+        ``dry_run`` counts the same rows in the same transaction, then rolls it back.
+        """
+        try:
+            return self._purge(days, dry_run)
+        except _DryRun as done:
+            return done.counts
+
+    def _purge(self, days: float, dry_run: bool) -> dict[str, int]:
         import datetime as dt
 
         cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).isoformat(timespec="seconds")
@@ -324,4 +333,14 @@ class Store:
             self.db.execute(f"DELETE FROM {OUTBOX} WHERE status = 'sent' AND created_at < ?", [cutoff])
             for table, column in ((FEEDBACK, "created_at"), (TUTORIAL_RUNS, "updated_at")):
                 self.db.execute(f"UPDATE {table} SET user_id = '' WHERE {column} < ? AND user_id != ''", [cutoff])
+            if dry_run:
+                raise _DryRun(counts)  # rolls the transaction back
         return counts
+
+
+class _DryRun(Exception):
+    """Raised inside the purge transaction to undo it, carrying what it would have deleted."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__("dry run")
+        self.counts = counts

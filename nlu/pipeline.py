@@ -71,7 +71,11 @@ def fingerprint(settings: Settings) -> str:
     # The NLU code itself: a changed featurizer must not be served with an old vocabulary.
     for src in sorted(Path(__file__).parent.glob("*.py")):
         h.update(src.read_bytes())
-    h.update(json.dumps([[c.name, c.params] for c in settings.pipeline], sort_keys=True, default=str).encode())
+    # Paths count by what they hold (hashed below), not by how config.yml spells them: the same
+    # dictionaries named by an absolute path are the same model.
+    params = [[c.name, {k: ("<path>" if k.endswith("_path") else v) for k, v in c.params.items()}]
+              for c in settings.pipeline]
+    h.update(json.dumps(params, sort_keys=True, default=str).encode())
     paths = list(yaml_files(settings.training_data))
     for cc in settings.pipeline:
         for key, value in cc.params.items():

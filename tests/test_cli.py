@@ -130,7 +130,7 @@ def test_chat_jsonl_keeps_state_per_user_and_never_crashes(make_engine):
     [[], ["run"], ["chat"], ["ask"], ["nlu"], ["nlu", "train"], ["nlu", "test"], ["flows", "validate"],
      ["knowledge", "build"], ["knowledge", "validate"], ["knowledge", "search"], ["workers", "add"], ["workers", "list"],
      ["handoff", "list"], ["handoff", "claim"], ["handoff", "reply"], ["handoff", "close"], ["handoff", "show"],
-     ["privacy", "export"], ["privacy", "purge"]],
+     ["privacy", "export"], ["privacy", "purge"], ["handoff", "outbox"], ["test", "conversations"]],
 )
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -145,7 +145,7 @@ def test_readme_mentions_every_command():
                 "linli nlu train", "linli nlu test", "linli flows validate", "linli knowledge build",
                 "linli knowledge validate", "linli knowledge search", "linli workers add", "linli workers list",
                 "linli handoff list", "linli handoff claim", "linli handoff reply", "linli handoff close",
-                "linli privacy export", "linli privacy purge"):
+                "linli privacy export", "linli privacy purge", "linli handoff outbox", "linli test conversations"):
         assert cmd in readme, cmd
 
 
@@ -154,3 +154,80 @@ def test_terminal_numbers_buttons_on_across_replies():
     cli._show([Reply("甲", ("下一步", "菜单")), Reply("乙"), Reply("丙", ("我开店", "我买东西"))], out)
     assert [line.strip() for line in out.getvalue().splitlines() if line.startswith("    [")] == [
         "[1] 下一步", "[2] 菜单", "[3] 我开店", "[4] 我买东西"]
+
+
+def test_bare_linli_prints_help_and_version_works(capsys):
+    assert cli.main([]) == 0
+    assert "usage: linli" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.startswith("linli ")
+
+
+def _seeded(make_engine, tmp_path):
+    """A database with one worker and one Telegram person's ticket, and its path."""
+    from bot.models import IncomingMessage
+
+    engine = make_engine()
+    for text in ("找社工", "可以"):
+        engine.handle(IncomingMessage(user_id="tg:424242", text=text, channel="telegram", chat_id="424242"))
+    db = str(tmp_path / "linli.db")
+    assert cli.main(["--db", db, "workers", "add", "77", "--name", "陈老师"]) == 0
+    return engine, db
+
+
+def test_listings_as_json_and_csv_in_local_time(make_engine, tmp_path, capsys):
+    import csv
+    import datetime as dt
+
+    engine, db = _seeded(make_engine, tmp_path)
+    capsys.readouterr()
+    assert cli.main(["--db", db, "handoff", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    ticket = engine.handoff.queue()[0]
+    assert rows[0]["id"] == ticket.id and rows[0]["user_id"] == "tg:424242" and rows[0]["channel"] == "telegram"
+    utc = dt.datetime.fromisoformat(ticket.created_at)
+    local = utc.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")  # Asia/Shanghai
+    assert rows[0]["created_at"] == local
+    assert cli.main(["--db", db, "workers", "list", "--csv"]) == 0
+    table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert table[0]["worker_id"] == "77" and table[0]["name"] == "陈老师"
+    assert cli.main(["--db", db, "handoff", "show", str(ticket.id)]) == 0
+    shown = capsys.readouterr().out
+    assert "user: tg:424242" in shown and local in shown
+    with pytest.raises(SystemExit):
+        cli.main(["--db", db, "workers", "add", "78"])  # a worker needs a name people will see
+
+
+def test_privacy_export_takes_the_user_as_shown_and_names_the_forms(make_engine, tmp_path, capsys):
+    _, db = _seeded(make_engine, tmp_path)
+    capsys.readouterr()
+    assert cli.main(["--db", db, "privacy", "export", "424242"]) == 0  # the bare Telegram number
+    assert json.loads(capsys.readouterr().out)["user_id"] == "tg:424242"
+    assert cli.main(["--db", db, "privacy", "export", "tg:424242", "--json"]) == 0
+    capsys.readouterr()
+    assert cli.main(["--db", db, "privacy", "export", "nobody"]) == 1
+    assert "tg:123456789" in capsys.readouterr().err
+
+
+def test_privacy_purge_dry_run_and_asks_unless_yes(make_engine, tmp_path, capsys, monkeypatch):
+    engine, db = _seeded(make_engine, tmp_path)
+    engine.store.db.execute("UPDATE transcript SET created_at = '2020-01-01T00:00:00+00:00'")
+    engine.store.db.conn.commit()
+    before = engine.store.db["transcript"].count
+    capsys.readouterr()
+    assert cli.main(["--db", db, "privacy", "purge", "--older-than", "30d", "--dry-run"]) == 0
+    assert f"messages {before}" in capsys.readouterr().out and engine.store.db["transcript"].count == before
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no terminal: no question can be asked
+    assert cli.main(["--db", db, "privacy", "purge", "--older-than", "30d"]) == 1
+    assert "--yes" in capsys.readouterr().err and engine.store.db["transcript"].count == before
+    assert cli.main(["--db", db, "privacy", "purge", "--older-than", "30d", "--yes"]) == 0
+    assert engine.store.db["transcript"].count == 0
+
+
+def test_terminal_chat_help(make_engine):
+    from bot import messages
+
+    out = io.StringIO()
+    cli.terminal_chat(make_engine(), io.StringIO("/help\n/quit\n"), out, interactive=False)
+    assert messages.TERMINAL_HELP in out.getvalue()

@@ -128,3 +128,20 @@ def test_train_skips_when_nothing_changed_and_retrains_on_change(mini_project):
 def test_urgent_is_never_hidden_by_fallback(mini_pipeline):
     r = mini_pipeline.parse("有人要我的验证码")
     assert r.capability == "urgent" and not r.is_fallback
+
+
+def test_fingerprint_does_not_depend_on_how_paths_are_spelled(settings):
+    import dataclasses
+
+    from bot.config import ComponentConfig
+    from nlu.pipeline import fingerprint
+
+    absolute = tuple(
+        ComponentConfig(c.name, {k: (str(settings.resolve(v)) if k.endswith("_path") else v)
+                                 for k, v in c.params.items()}, c.index)
+        for c in settings.pipeline)
+    assert any(c.params != a.params for c, a in zip(settings.pipeline, absolute))
+    assert fingerprint(dataclasses.replace(settings, pipeline=absolute)) == fingerprint(settings)
+    changed = tuple(ComponentConfig(c.name, {**c.params, "threshold": 0.123} if c.name == "FallbackClassifier"
+                                    else c.params, c.index) for c in settings.pipeline)
+    assert fingerprint(dataclasses.replace(settings, pipeline=changed)) != fingerprint(settings)
