@@ -35,6 +35,8 @@ class Prediction:
     predicted_capability: str
     confidence: float
     fallback: bool
+    entities: tuple[tuple[str, int, int], ...] = ()  # annotated (entity, start, end)
+    predicted_entities: tuple[tuple[str, int, int], ...] = ()  # extracted (entity, start, end)
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Report:
     predictions: list[Prediction] = field(default_factory=list)
     intent_report: dict[str, Any] = field(default_factory=dict)
     capability_report: dict[str, Any] = field(default_factory=dict)
+    entity_report: dict[str, Any] = field(default_factory=dict)
     calibration: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -60,6 +63,10 @@ class Report:
             f"accuracy when not falling back {self.calibration['accuracy_without_fallback']:.4f}",
             f"  calibration ECE      {self.calibration['ece']:.4f}",
         ]
+        micro = self.entity_report.get("micro avg")
+        if micro:
+            lines.append(f"  entities (spans)     precision {micro['precision']:.4f}   recall {micro['recall']:.4f}   "
+                         f"F1 {micro['f1-score']:.4f}")
         return "\n".join(lines)
 
 
@@ -71,6 +78,46 @@ def _classification_report(y_true: list[str], y_pred: list[str]) -> dict[str, An
     # With labels given, scikit-learn reports micro avg instead of accuracy when they differ; keep both.
     rep["accuracy"] = sum(t == p for t, p in zip(y_true, y_pred)) / max(1, len(y_true))
     return rep
+
+
+def add_confused_with(report: dict[str, Any], pairs: list[tuple[str, str]], top: int = 3) -> None:
+    """Per label, the labels its examples were most often mistaken for, as ``rasa test nlu`` reports."""
+    mistaken: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for true, predicted in pairs:
+        if true != predicted:
+            mistaken[true][predicted] += 1
+    for label, entry in report.items():
+        if isinstance(entry, dict) and "support" in entry and label not in ("macro avg", "weighted avg", "micro avg"):
+            counts = sorted(mistaken.get(label, {}).items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+            entry["confused_with"] = dict(counts)
+
+
+def entity_report(predictions: list[Prediction]) -> dict[str, Any]:
+    """Per entity type, precision/recall/F1 of exact spans (type, start, end), plus a micro average.
+
+    Every extracted span counts, so a mention the data does not annotate lowers precision.
+    """
+    stats: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fp": 0, "fn": 0})
+    for p in predictions:
+        true, pred = set(p.entities), set(p.predicted_entities)
+        for e in true & pred:
+            stats[e[0]]["tp"] += 1
+        for e in pred - true:
+            stats[e[0]]["fp"] += 1
+        for e in true - pred:
+            stats[e[0]]["fn"] += 1
+
+    def scores(tp: int, fp: int, fn: int) -> dict[str, Any]:
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return {"precision": precision, "recall": recall, "f1-score": f1, "support": tp + fn}
+
+    out: dict[str, Any] = {name: scores(**c) for name, c in sorted(stats.items())}
+    if stats:
+        out["micro avg"] = scores(sum(c["tp"] for c in stats.values()), sum(c["fp"] for c in stats.values()),
+                                  sum(c["fn"] for c in stats.values()))
+    return out
 
 
 def expected_calibration_error(conf: list[float], correct: list[bool], bins: int = 10) -> float:
@@ -106,6 +153,8 @@ def _predict(pipeline: Pipeline, examples: list[Example], capabilities: dict[str
                 predicted_capability=top_cap,
                 confidence=conf,
                 fallback=r.is_fallback and r.capability != "urgent",
+                entities=tuple((e.entity, e.start, e.end) for e in ex.entities),
+                predicted_entities=tuple((e.entity, e.start, e.end) for e in r.entities),
             )
         )
     return out
@@ -118,6 +167,9 @@ def build_report(mode: str, predictions: list[Prediction]) -> Report:
     rep.capability_report = _classification_report(
         [p.capability for p in predictions], [p.predicted_capability for p in predictions]
     )
+    add_confused_with(rep.intent_report, [(p.intent, p.predicted) for p in predictions])
+    add_confused_with(rep.capability_report, [(p.capability, p.predicted_capability) for p in predictions])
+    rep.entity_report = entity_report(predictions)
     correct = [p.intent == p.predicted for p in predictions]
     kept = [i for i, p in enumerate(predictions) if not p.fallback]
     rep.calibration = {
@@ -255,6 +307,7 @@ def write_reports(report: Report, out_dir: Path) -> None:
 
     dump("intent_report.json", report.intent_report)
     dump("capability_report.json", report.capability_report)
+    dump("entity_report.json", report.entity_report)
     dump("calibration.json", report.calibration)
     errors = [
         {

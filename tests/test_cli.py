@@ -81,11 +81,12 @@ def test_nlu_test_writes_reports(mini_project, tmp_path, capsys):
     out = tmp_path / "results"
     assert cli.main(["--config", str(mini_project), "nlu", "test", "--cross-validation", "2", "--out", str(out)]) == 0
     assert "2-fold cross-validation" in capsys.readouterr().out
-    for name in ("intent_report.json", "capability_report.json", "intent_errors.json", "calibration.json",
-                 "intent_confusion_matrix.svg", "summary.txt"):
+    for name in ("intent_report.json", "capability_report.json", "entity_report.json", "intent_errors.json",
+                 "calibration.json", "intent_confusion_matrix.svg", "summary.txt"):
         assert (out / name).is_file(), name
     report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
     assert {"greet", "grocery_order", "urgent_scam", "accuracy", "macro avg"} <= set(report)
+    assert all(isinstance(report[i]["confused_with"], dict) for i in ("greet", "grocery_order"))
     assert (out / "intent_confusion_matrix.svg").read_text(encoding="utf-8").startswith("<svg")
 
 
@@ -231,3 +232,20 @@ def test_terminal_chat_help(make_engine):
     out = io.StringIO()
     cli.terminal_chat(make_engine(), io.StringIO("/help\n/quit\n"), out, interactive=False)
     assert messages.TERMINAL_HELP in out.getvalue()
+
+
+def test_confused_with_and_entity_report_figures():
+    from nlu.evaluate import Prediction, build_report
+
+    def pred(intent, predicted, ents=(), found=()):
+        return Prediction("x", intent, "teach", predicted, "teach", 0.9, False, ents, found)
+
+    preds = [pred("a", "a"), pred("a", "b"), pred("a", "b"), pred("a", "c"), pred("b", "b"),
+             pred("b", "b", (("platform", 0, 2),), (("platform", 0, 2), ("money", 3, 5))),
+             pred("b", "b", (("platform", 1, 3),), ())]
+    rep = build_report("t", preds)
+    assert rep.intent_report["a"]["confused_with"] == {"b": 2, "c": 1}
+    assert rep.intent_report["b"]["confused_with"] == {}
+    ents = rep.entity_report
+    assert ents["platform"] == {"precision": 1.0, "recall": 0.5, "f1-score": 2 / 3, "support": 2}
+    assert ents["money"]["precision"] == 0.0 and ents["micro avg"]["precision"] == 0.5
