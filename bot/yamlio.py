@@ -8,11 +8,28 @@ from typing import Any
 import yaml
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader, except that a date-looking value that is no date (2026-13-01) stays text.
+
+    PyYAML raises a bare ValueError there, with no file or line; kept as text, the schema
+    reports it as a bad date on the field's own line.
+    """
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
 def read_yaml(path: Path, errors: list[str]) -> tuple[str, Any] | None:
     """The file's text and parsed document, or None with a ``file:line`` problem appended."""
     try:
         text = path.read_text(encoding="utf-8")
-        return text, yaml.safe_load(text)
+        return text, yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         errors.append(f"{path}:{mark.line + 1 if mark else '?'}: invalid YAML: {getattr(exc, 'problem', exc)}")

@@ -15,11 +15,28 @@ from typing import Any
 
 from bot.errors import KnowledgeBaseError
 from bot.yamlio import item_lines, read_yaml
+from knowledge.schema import AUDIENCES, KINDS, STATUSES, TOOL_NEEDS, check_entry  # noqa: F401 (re-exported)
 
-KINDS = ("policy", "marketing", "tool", "hotline", "platform")
-AUDIENCES = ("resident", "merchant", "social_worker", "any")
-STATUSES = ("verified", "partly_verified")
-TOOL_NEEDS = ("design", "video", "live", "data", "crm", "forms", "minishop", "copywriting")
+FIELD_RE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*:")
+
+
+def _field_lines(text: str, first: int) -> dict[str, int]:
+    """The line of each top-level key of the entry that starts at line ``first`` (1-based)."""
+    lines = text.splitlines()
+    out: dict[str, int] = {}
+    if not 0 < first <= len(lines):
+        return out
+    indent = len(lines[first - 1]) - len(lines[first - 1].lstrip(" -"))
+    for n in range(first, len(lines) + 1):
+        line = lines[n - 1]
+        stripped = line.lstrip(" ")
+        if n > first and stripped.startswith("- ") and len(line) - len(stripped) < indent:
+            break  # the next entry
+        m = FIELD_RE.match(line)
+        if m and len(line) - len(line.lstrip(" -")) == indent:
+            out.setdefault(m.group(1), n)
+    return out
+
 REQUIRED = {
     "policy": ("title", "summary", "how", "caveat"),
     "marketing": ("title", "tips"),
@@ -27,7 +44,6 @@ REQUIRED = {
     "hotline": ("title", "number", "use"),
     "platform": ("title", "name", "state", "summary"),
 }
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -71,30 +87,22 @@ def read_content(directory: Path, errors: list[str]) -> list[Entry]:
             if not isinstance(eid, str) or not eid:
                 errors.append(f"{where}: entry {i + 1}: missing field 'id'")
                 continue
-            where = f"{where}: entry '{eid}'"
             kind = raw.get("kind")
             if kind not in KINDS:
-                errors.append(f"{where}: field 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+                errors.append(f"{where}: entry '{eid}': field 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
                 continue
-            for key in ("source",):
-                if not str(raw.get(key) or "").strip():
-                    errors.append(f"{where}: missing field '{key}'")
+            # The schema (knowledge/schema.py, pydantic): required fields, types, dates, choices, unknown keys.
+            first = lines[i] if i < len(lines) else 0
+            keys = _field_lines(text, first) if first else {}
+            for problem in check_entry(raw):
+                named = re.search(r"field '([A-Za-z_]+)", problem)
+                line = keys.get(named.group(1)) if named else None
+                errors.append(f"{path}:{line or first or '?'}: entry '{eid}': {problem}")
+            where = f"{where}: entry '{eid}'"
             reviewed = raw.get("reviewed")
             if isinstance(reviewed, (dt.date, dt.datetime)):
                 reviewed = reviewed.isoformat()[:10]
-            if not reviewed or not DATE_RE.match(str(reviewed)):
-                errors.append(f"{where}: field 'reviewed' must be a date YYYY-MM-DD, got {reviewed!r}")
-            for key in REQUIRED[kind]:
-                if raw.get(key) in (None, "", []):
-                    errors.append(f"{where}: missing field '{key}' (required for kind {kind})")
             audience = raw.get("audience", "any")
-            if audience not in AUDIENCES:
-                errors.append(f"{where}: field 'audience' must be one of {', '.join(AUDIENCES)}")
-            if kind == "tool" and raw.get("need") not in TOOL_NEEDS:
-                errors.append(f"{where}: field 'need' must be one of {', '.join(TOOL_NEEDS)}")
-            status = raw.get("status")
-            if status is not None and status not in STATUSES + ("unverified",):
-                errors.append(f"{where}: field 'status' must be one of {', '.join(STATUSES)}")
             intents = raw.get("intents") or []
             if isinstance(intents, str):
                 intents = [intents]

@@ -52,6 +52,13 @@ def _dir(tmp_path: Path, text: str) -> Path:
         (lambda t: t.replace("need: design", "need: magic"), r"field 'need' must be one of"),
         (lambda t: t.replace("  free: 有免费功能，高级功能可能收费，以官方说明为准\n", ""), r"missing field 'free'"),
         (lambda t: t.replace("[tool_design]", "[tool_magic]"), r"names unknown intent 'tool_magic'"),
+        # The schema (pydantic): unknown keys and malformed dates, with the line of the field.
+        (lambda t: t.replace("  reason: 上手快\n", "  reasn: 上手快\n"),
+         r"tools.yml:2: entry 'tool_demo': missing field 'reason'[\s\S]*tools.yml:8: entry 'tool_demo': unknown field 'reasn'"),
+        (lambda t: t.replace("reviewed: 2026-11-22", "reviewed: 2026-1-5"), r"tools.yml:12: entry 'tool_demo': field 'reviewed' must be a date"),
+        (lambda t: t.replace("reviewed: 2026-11-22", "reviewed: 2026-13-01"), r"field 'reviewed' must be a date"),
+        (lambda t: t.replace("reviewed: 2026-11-22", "reviewed: 20261122"), r"field 'reviewed' must be a date"),
+        (lambda t: t.replace("howto: [打开, 试试]", "howto: 打开"), r"tools.yml:9: entry 'tool_demo': field 'howto'"),
     ],
 )
 def test_content_defects_name_file_and_field(tmp_path, change, message):
@@ -114,3 +121,19 @@ def test_build_is_skipped_when_content_unchanged(settings):
 
 def test_search_on_empty_input(kb):
     assert kb.search("") == [] and kb.search("！！！") == []
+
+
+def test_a_marketing_tip_with_an_unknown_key_is_refused(tmp_path):
+    text = """entries:
+- id: mk_demo
+  kind: marketing
+  title: 演示
+  intents: [tool_design]
+  source: facts.md §4
+  reviewed: 2026-11-22
+  tips:
+  - text: 先做朋友圈
+    budget: 500
+"""
+    with pytest.raises(KnowledgeBaseError, match=r"tools.yml:8: entry 'mk_demo': field 'tips.0.budget'"):
+        load_entries(_dir(tmp_path, text), {"tool_design"})
