@@ -21,10 +21,35 @@ from nlu.pipeline import load_pipeline, train_model
 from nlu.rules import UrgentRuleDetector
 
 
+SMP_DIR = ROOT.parent / "shared" / "benchmarks" / "smp2017_ecdt_task1"
+SMP_TARGET = 0.003  # issue 14: at most 0.3 % of SMP2017 train+dev may come back urgent
+
+
+def smp_check(pipeline: object, data_dir: Path, show: bool) -> None:
+    """Everyday voice-assistant requests (weather, music, QQ, stocks, health questions): none is urgent."""
+    if not (data_dir / "train.jsonl").is_file():
+        print(f"\nSMP2017 negative check skipped: no train.jsonl in {data_dir}")
+        return
+    texts = [json.loads(x)["text"] for name in ("train.jsonl", "dev.jsonl")
+             for x in (data_dir / name).read_text(encoding="utf-8").splitlines() if x.strip()]
+    results = pipeline.parse_batch(texts)  # type: ignore[attr-defined]
+    urgent = [(t, r.intent) for t, r in zip(texts, results) if r.capability == "urgent"]
+    by_intent = Counter(i for _, i in urgent)
+    rate = len(urgent) / len(texts)
+    verdict = "OK" if rate <= SMP_TARGET else f"above the {SMP_TARGET:.1%} target"
+    print(f"\nSMP2017 train+dev, {len(texts)} everyday requests: {len(urgent)} come back urgent "
+          f"({rate:.2%}; {verdict}) {dict(by_intent.most_common())}")
+    if show:
+        for t, i in urgent:
+            print(f"  ({i}) {t}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(ROOT / "bench" / "urgent_eval.jsonl"))
     ap.add_argument("--show", action="store_true", help="list every miss and false alarm")
+    ap.add_argument("--smp", default=str(SMP_DIR), metavar="DIR",
+                    help="SMP2017 folder: its train+dev requests are the standing negative check")
     args = ap.parse_args()
     rows = [json.loads(x) for x in Path(args.data).read_text(encoding="utf-8").splitlines() if x.strip()]
     settings = project_settings()
@@ -61,6 +86,7 @@ def main() -> None:
         rate = flagged / len(idx)
         label = "recall" if cat.startswith("urgent") else "false-urgent"
         print(f"  {cat:30s} {len(idx):4d}  {label} {rate:.3f}")
+    smp_check(pipeline, Path(args.smp), args.show)
     if args.show:
         print("\nmissed urgent:")
         for i in pos:
