@@ -610,7 +610,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"Wrote {len(rows)} rows of needs to {args.needs_csv}")
         if not args.out:
             return 0
-    report = collect(db, args.days or 30, until, tz, labels, flows)
+    report = collect(db, args.days or 30, until, tz, labels, flows, min_ratings=settings.reports["min_ratings"])
     text = render_markdown(report) if args.format == "md" else render_html(report)
     out = args.out or ("report.md" if args.format == "md" else "report.html")
     if out == "-":

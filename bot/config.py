@@ -1,8 +1,8 @@
 """Read ``config.yml`` (Rasa-style) into frozen settings, failing early with clear English.
 
 The file has Rasa's keys (``recipe``, ``language``, ``pipeline``) plus our own sections
-(``nlu``, ``dialogue``, ``channels``, ``storage``). Relative paths are resolved against the
-directory of the config file. Nothing else in Linli reads the file or ``os.environ``.
+(``nlu``, ``dialogue``, ``channels``, ``storage``, ``reports``). Relative paths are resolved
+against the directory of the config file. Nothing else in Linli reads the file or ``os.environ``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yml"
 SUPPORTED_LANGUAGES = ("zh",)
 TOP_LEVEL_KEYS = (
     "recipe", "language", "assistant_id", "pipeline", "nlu", "dialogue", "knowledge", "handoff", "channels",
-    "storage",
+    "storage", "reports",
 )
 
 # Section defaults: key -> (default value, allowed type(s)). A later issue adds keys here.
@@ -77,6 +77,9 @@ STORAGE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "db_path": ("linli.db", str),
     "retention_days": (180, int),  # conversations older than this are deleted by `linli privacy purge`
 }
+REPORTS_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
+    "min_ratings": (10, int),  # `linli report` shows a share of helpful ratings only from this many ratings
+}
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class Settings:
     rasa_url: str = ""
     rasa_timeout: float = 2.0
     rasa_retry_seconds: float = 30.0
+    reports: dict[str, Any] = field(default_factory=lambda: {k: v[0] for k, v in REPORTS_DEFAULTS.items()})
 
     @property
     def base_dir(self) -> Path:
@@ -234,6 +238,9 @@ def load_config(path: str | Path | None = None, db_path: str | Path | None = Non
     telegram["token"] = os.environ.get(telegram["token_env"], "")
     telegram["webhook_secret"] = os.environ.get(telegram["webhook_secret_env"], "")
     storage = check_section("storage", data.get("storage"), STORAGE_DEFAULTS, cfg_path)
+    reports = check_section("reports", data.get("reports"), REPORTS_DEFAULTS, cfg_path)
+    if reports["min_ratings"] < 1:
+        raise ConfigError(f"{cfg_path}: 'reports.min_ratings' must be 1 or more, got {reports['min_ratings']}")
 
     base = cfg_path.parent
 
@@ -265,4 +272,5 @@ def load_config(path: str | Path | None = None, db_path: str | Path | None = Non
         rasa_url=nlu["rasa_url"].rstrip("/"),
         rasa_timeout=nlu["rasa_timeout"],
         rasa_retry_seconds=nlu["rasa_retry_seconds"],
+        reports=reports,
     )

@@ -3,7 +3,9 @@
     python -m tests.report_seed demo.db      # then: linli --db demo.db report --until 2026-10-31
 
 Deterministic (fixed random seed). Times are in October 2026 (Asia/Shanghai), plus a few rows
-outside that month that a report for October must leave out.
+outside that month that a report for October must leave out, and a quieter September to compare
+October with. The bot's replies are stored where the report reads them: after each fallback, a
+glossary answer, suggestions and the person's next message (what decides "answered or not").
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import random
 import sys
 from typing import Any
 
+from bot import messages
+from bot.handoff import PERSON_ENDED_NOTE
 from bot.store import open_db
 
 TZ = dt.timezone(dt.timedelta(hours=8))
@@ -33,6 +37,12 @@ FALLBACK_TEXTS = [
 ]
 PRIVATE_TEXT = "张阿姨住在幸福小区三号楼想买菜"
 REGIONS = ["朝阳区", "朝阳区", "海淀区", ""]
+GLOSSARY_QUESTION = "团长是啥意思"  # a fallback the bot answered: never listed as unanswered
+SUGGESTED_QUESTION = "怎么交燃气费"  # answered with suggestions (您是不是想问)
+WORKERS = [("1001", "王芳"), ("1002", "李强"), ("1003", "")]  # the third claimed before names were required
+# Closing notes of tickets 0..9 (tickets 10..13 are not closed); None: ended by the person.
+CLOSE_NOTES = ["已教会用小象超市下单", "已电话回访 13912345678，问题解决", None, "", "转介到街道办，补贴申请材料已递交",
+               "帮忙联系了平台客服，已退款", "已教会", "", "陪同去银行办了手机银行", None]
 
 
 def _at(day: dt.date, hour: int, minute: int) -> str:
@@ -58,12 +68,21 @@ def seed(path: str | Any, rng_seed: int = 7) -> Any:
     for i in range(6):
         users.append((f"terminal-{i}", "", ""))
 
-    def msg(user: str, persona: str, region: str, day: dt.date, intent: str, cap: str, text: str) -> None:
+    def msg(user: str, persona: str, region: str, day: dt.date, intent: str, cap: str, text: str,
+            at: tuple[int, int] | None = None, flow: str | None = None, step: str = "0") -> str:
+        hour, minute = at or (rng.randint(8, 20), rng.randint(0, 59))
+        created = _at(day, hour, minute)
         transcript.append({
             "user_id": user, "direction": "in", "text": text, "intent": intent, "capability": cap,
-            "confidence": 0.9, "flow": None, "step": "0", "persona": persona, "region": region,
-            "created_at": _at(day, rng.randint(8, 20), rng.randint(0, 59)),
+            "confidence": 0.9, "flow": flow, "step": step, "persona": persona, "region": region,
+            "created_at": created,
         })
+        return created
+
+    def reply(user: str, created: str, *texts: str) -> None:
+        """The bot's replies to the message just stored, as the engine writes them."""
+        for text in texts:
+            transcript.append({"user_id": user, "direction": "out", "text": text, "created_at": created})
 
     for user, persona, region in users:
         table = RESIDENT_INTENTS if persona == "resident" else MERCHANT_INTENTS
@@ -74,7 +93,8 @@ def seed(path: str | Any, rng_seed: int = 7) -> Any:
     # Questions the bot could not answer, from many people.
     for n, text in enumerate(FALLBACK_TEXTS * 3):
         user, persona, region = users[(n * 7) % len(users)]
-        msg(user, persona, region, START + dt.timedelta(days=n % DAYS), "nlu_fallback", "out_of_scope", text)
+        at = msg(user, persona, region, START + dt.timedelta(days=n % DAYS), "nlu_fallback", "out_of_scope", text)
+        reply(user, at, messages.NOT_UNDERSTOOD, messages.MENU_TEXT)
     # Urgent messages: scams from six people, one self-harm message (a group too small to show).
     for k in range(6):
         user, persona, region = users[k * 5]
@@ -86,24 +106,79 @@ def seed(path: str | Any, rng_seed: int = 7) -> Any:
     # Outside the month: must not be counted in an October report.
     msg(users[0][0], "resident", "朝阳区", dt.date(2026, 9, 30), "grocery_order", "teach", "九月的消息")
     msg(users[0][0], "resident", "朝阳区", dt.date(2026, 11, 1), "grocery_order", "teach", "十一月的消息")
+    # September, the period before: twelve people, one message each (with 九月的消息 above: 13 messages).
+    for user, persona, region in users[:12]:
+        msg(user, persona, region, dt.date(2026, 9, 15), "grocery_order", "teach", "九月的消息", at=(10, 0))
+
+    day = START + dt.timedelta(days=14)
+    # Fallbacks the bot answered: a word explained (six people), a typed button number (four).
+    for user, persona, region in users[12:18]:
+        at = msg(user, persona, region, day, "nlu_fallback", "out_of_scope", GLOSSARY_QUESTION, at=(9, 0))
+        reply(user, at, messages.GLOSSARY["团长"])
+    for user, persona, region in users[18:22]:
+        at = msg(user, persona, region, day, "nlu_fallback", "out_of_scope", "1", at=(9, 0), flow="grocery_dingdong")
+        reply(user, at, "第1步（共9步）：先把叮咚买菜装到手机上。")
+    # Suggestions (您是不是想问): three people pick one and get the answer, two press 都不是, one says nothing more.
+    for n, (user, persona, region) in enumerate(users[22:28]):
+        at = msg(user, persona, region, day, "nlu_fallback", "out_of_scope", SUGGESTED_QUESTION, at=(10, 0))
+        reply(user, at, messages.DID_YOU_MEAN)
+        if n < 3:
+            at = msg(user, persona, region, day, "payment_setup", "teach", "生活缴费", at=(10, 1))
+            reply(user, at, "在支付宝首页点“生活缴费”，选“燃气费”，输入户号就能交。")
+        elif n < 5:
+            at = msg(user, persona, region, day, "nav_menu", "smalltalk", "都不是", at=(10, 1))
+            reply(user, at, messages.MENU_TEXT)
+    # 没看懂 at a tutorial step: said twice (user 28), three times (29), once per step (30: not
+    # repeated), twice with a question in between (31). Three repeats in all.
+    simpler = {28: [("3", "nav_simpler"), ("3", "nav_simpler")],
+               29: [("2", "nav_simpler"), ("2", "nav_simpler"), ("2", "nav_simpler")],
+               30: [("2", "nav_simpler"), ("3", "nav_next"), ("3", "nav_simpler")],
+               31: [("4", "nav_simpler"), ("4", "address_setup"), ("4", "nav_simpler")]}
+    for k, said in simpler.items():
+        user, persona, region = users[k]
+        for minute, (step, intent) in enumerate(said):
+            text = {"nav_simpler": "没看懂", "nav_next": "下一步", "address_setup": "自提点是什么意思"}[intent]
+            cap = "teach" if intent == "address_setup" else "smalltalk"
+            at = msg(user, persona, region, day + dt.timedelta(days=1), intent, cap, text, at=(11, minute),
+                     flow="grocery_xiaoxiang", step=step)
+            reply(user, at, f"第{int(step) + 1}步（共9步）：……")
     db["transcript"].insert_all(transcript)
     db["users"].insert_all([{"user_id": u, "channel": "telegram", "persona": p, "created_at": _at(START, 8, 0),
                              "last_seen": _at(START, 9, 0)} for u, p, _ in users], pk="user_id", replace=True)
 
-    # Handoff tickets: waiting, claimed and closed, two urgent.
+    # Handoff tickets: waiting, claimed and closed, two urgent; claimed by three social workers in turn.
+    # Tickets 5-7 were opened after the bot failed twice, 8 after a complaint about the bot.
+    db["workers"].insert_all([{"worker_id": w, "name": name, "added_at": _at(START, 8, 0)} for w, name in WORKERS],
+                             pk="worker_id", replace=True)
     tickets = []
+
+    def utc(t: dt.datetime | None) -> str | None:
+        return t.astimezone(dt.timezone.utc).isoformat(timespec="seconds") if t else None
+
     for k in range(14):
         day = START + dt.timedelta(days=2 * k)
         created = dt.datetime.combine(day, dt.time(10, 0), TZ)
         claimed = created + dt.timedelta(minutes=5 + 7 * k) if k < 12 else None
         closed = claimed + dt.timedelta(minutes=20 + 3 * k) if claimed and k < 10 else None
+        worker_id, worker_name = WORKERS[k % 3] if claimed else (None, None)
+        note = (PERSON_ENDED_NOTE if CLOSE_NOTES[k] is None else CLOSE_NOTES[k]) if closed else None
         tickets.append({
             "user_id": users[k][0], "channel": "telegram", "chat_id": "1", "persona": users[k][1],
             "priority": "urgent" if k in (3, 4) else "normal", "status": "closed" if closed else "claimed" if claimed
-            else "waiting", "reason": "request_human", "summary": "", "consent": 1,
-            "created_at": created.astimezone(dt.timezone.utc).isoformat(timespec="seconds"),
-            "claimed_at": claimed.astimezone(dt.timezone.utc).isoformat(timespec="seconds") if claimed else None,
-            "closed_at": closed.astimezone(dt.timezone.utc).isoformat(timespec="seconds") if closed else None,
+            else "waiting", "reason": "urgent_scam" if k in (3, 4) else "fallbacks" if k in (5, 6, 7)
+            else "complaint" if k == 8 else "asked", "summary": "", "consent": 1,
+            "created_at": utc(created), "claimed_at": utc(claimed), "closed_at": utc(closed),
+            "worker_id": worker_id, "worker_name": worker_name, "close_note": note,
+        })
+    # September: two tickets, one after failures, both closed then by 王芳.
+    for k in range(2):
+        created = dt.datetime(2026, 9, 10 + k, 10, 0, tzinfo=TZ)
+        tickets.append({
+            "user_id": users[k][0], "channel": "telegram", "chat_id": "1", "persona": users[k][1],
+            "priority": "normal", "status": "closed", "reason": "fallbacks" if k else "asked", "summary": "",
+            "consent": 1, "created_at": utc(created), "claimed_at": utc(created + dt.timedelta(minutes=10)),
+            "closed_at": utc(created + dt.timedelta(minutes=40)), "worker_id": "1001", "worker_name": "王芳",
+            "close_note": "九月的备注",
         })
     db["tickets"].insert_all(tickets)
 
@@ -139,6 +214,10 @@ def seed(path: str | Any, rng_seed: int = 7) -> Any:
     for k in range(3):
         ratings.append({"user_id": users[44 + k][0], "kind": "policy", "subject": "subsidy", "title": "补贴",
                         "helpful": 0, "persona": "merchant", "created_at": _at(START + dt.timedelta(days=k), 17, 0)})
+    for k in range(2):  # September: one 👍, one 👎
+        ratings.append({"user_id": users[k][0], "kind": "tutorial", "subject": "grocery_xiaoxiang",
+                        "title": "用小象超市买菜（原来的美团买菜）", "helpful": k, "persona": "resident",
+                        "created_at": _at(dt.date(2026, 9, 20), 9, 0)})
     db["feedback"].insert_all(ratings)
     return db
 

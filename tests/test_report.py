@@ -12,11 +12,14 @@ from typing import Any
 import pytest
 
 from bot import cli, messages
+from bot.config import REPORTS_DEFAULTS, load_config
+from bot.errors import ConfigError
 from bot.models import IncomingMessage
-from bot.report import MIN_GROUP, collect, group_similar, needs_rows
-from bot.report_render import fmt_minutes
+from bot.report import (FALLBACK_INTENTS, MIN_GROUP, collect, ended_without_answer, group_similar, needs_rows,
+                        repeated_simpler)
+from bot.report_render import _text_width, fmt_minutes, render_html, render_markdown
 from bot.store import Store, open_db
-from tests.report_seed import FALLBACK_TEXTS, PRIVATE_TEXT, seed
+from tests.report_seed import FALLBACK_TEXTS, GLOSSARY_QUESTION, PRIVATE_TEXT, SUGGESTED_QUESTION, seed
 
 OCT = ["--days", "31", "--until", "2026-10-31"]
 LO, HI = "2026-09-30T16:00:00+00:00", "2026-10-31T16:00:00+00:00"  # October in Asia/Shanghai, as UTC
@@ -54,7 +57,11 @@ def test_html_numbers_match_the_database(seeded, tmp_path):
     assert v["totals.handoffs"] == str(one(db, "SELECT COUNT(*) FROM tickets WHERE created_at >= ? AND created_at < ?",
                                            LO, HI))
     assert v["totals.urgent"] == str(one(db, f"SELECT COUNT(*) {inbound} AND capability = 'urgent'", LO, HI))
-    assert v["unanswered.total"] == str(one(db, f"SELECT COUNT(*) {inbound} AND intent = 'nlu_fallback'", LO, HI))
+    # Unanswered: a fallback whose next bot reply is 没听明白, or suggestions the next message did not settle.
+    not_understood = one(db, f"SELECT COUNT(*) {inbound} AND intent = 'nlu_fallback' AND (SELECT o.text FROM transcript o "
+                             "WHERE o.user_id = transcript.user_id AND o.id = transcript.id + 1) = ?", LO, HI,
+                         messages.NOT_UNDERSTOOD)
+    assert v["unanswered.total"] == str(not_understood + 3)
     # One day, in local time: 2026-10-09 is 2026-10-08T16:00Z .. 2026-10-09T16:00Z.
     day = ("2026-10-08T16:00:00+00:00", "2026-10-09T16:00:00+00:00")
     assert v["day.2026-10-09.messages"] == str(one(db, f"SELECT COUNT(*) {inbound}", *day))
@@ -75,7 +82,8 @@ def test_html_numbers_match_the_database(seeded, tmp_path):
     assert v[f"tutorial.{title}.dropoff"].startswith("第4步（找您要买的东西")  # where people stop
     assert v["tutorial.网上开店入门（抖店、快手小店、拼多多、微信小店、美团）.finished"] == "2"
     # Handoffs: waiting and handling time, median and p90, from the ticket times.
-    rows = list(db.query("SELECT created_at, claimed_at, closed_at FROM tickets"))
+    rows = list(db.query("SELECT created_at, claimed_at, closed_at FROM tickets WHERE created_at >= ? AND created_at < ?",
+                         [LO, HI]))
 
     def minutes(a: str, b: str) -> float:
         return (dt.datetime.fromisoformat(b) - dt.datetime.fromisoformat(a)).total_seconds() / 60
@@ -84,12 +92,15 @@ def test_html_numbers_match_the_database(seeded, tmp_path):
     handling = [minutes(r["claimed_at"], r["closed_at"]) for r in rows if r["closed_at"]]
     assert v["handoffs.wait_median"] == fmt_minutes(statistics.median(waits))
     assert v["handoffs.handling_median"] == fmt_minutes(statistics.median(handling))
-    assert v["handoffs.waiting"] == str(one(db, "SELECT COUNT(*) FROM tickets WHERE status = 'waiting'"))
-    assert v["handoffs.urgent"] == str(one(db, "SELECT COUNT(*) FROM tickets WHERE priority = 'urgent'"))
+    tickets = "FROM tickets WHERE created_at >= ? AND created_at < ?"
+    assert v["handoffs.waiting"] == str(one(db, f"SELECT COUNT(*) {tickets} AND status = 'waiting'", LO, HI))
+    assert v["handoffs.urgent"] == str(one(db, f"SELECT COUNT(*) {tickets} AND priority = 'urgent'", LO, HI))
     # Ratings per kind.
-    assert v["feedback.教程.yes"] == str(one(db, "SELECT SUM(helpful) FROM feedback WHERE kind = 'tutorial'"))
-    assert v["feedback.教程.no"] == str(one(db, "SELECT COUNT(*) - SUM(helpful) FROM feedback WHERE kind = 'tutorial'"))
-    assert v["feedback.total"] == str(one(db, "SELECT COUNT(*) FROM feedback"))
+    ratings = "FROM feedback WHERE kind = 'tutorial' AND created_at >= ? AND created_at < ?"
+    assert v["feedback.教程.yes"] == str(one(db, f"SELECT SUM(helpful) {ratings}", LO, HI))
+    assert v["feedback.教程.no"] == str(one(db, f"SELECT COUNT(*) - SUM(helpful) {ratings}", LO, HI))
+    assert v["feedback.total"] == str(one(db, "SELECT COUNT(*) FROM feedback WHERE created_at >= ? AND created_at < ?",
+                                          LO, HI))
 
 
 def test_nothing_personal_and_small_groups_are_not_broken_out(seeded, tmp_path):
@@ -102,15 +113,15 @@ def test_nothing_personal_and_small_groups_are_not_broken_out(seeded, tmp_path):
         assert "个人信息" not in page  # privacy requests came from 2 people
         assert "想不开" not in page  # one self-harm message: never broken out
         assert "老年模式" not in page
+        assert "1391234" not in page and "已电话回访 *******5678" in page  # closing notes are masked too
+        assert "九月的备注" not in page and "ended by the person" not in page
     v = values(html)
     assert "feedback.政策解读.yes" not in v  # three people rated policies: too few
     assert not any(k.startswith("tutorial.") and "长辈模式" in k for k in v)  # three people started it
     assert "九月的消息" not in html and "十一月的消息" not in html
     for key, value in v.items():
-        if key.startswith("unanswered.") and key.endswith(".people"):
+        if key.endswith(".people"):
             assert value == f"不足{MIN_GROUP}人" or int(value.split()[0]) >= MIN_GROUP, key
-        elif key.endswith(".people"):
-            assert int(value) >= MIN_GROUP, key
 
 
 def test_html_is_self_contained(seeded, tmp_path):
@@ -134,7 +145,13 @@ def test_markdown_has_the_same_totals(seeded, tmp_path):
     html_values = values(render(seeded, tmp_path))
     md = render(seeded, tmp_path, "--format", "md")
     totals_row = md.split("## 总览")[1].splitlines()[4]
+    assert totals_row == "| 610 | 62 | 14 | 7 | 47 | 10/21 | 67% |"
     assert totals_row.startswith(f"| {html_values['totals.messages']} | {html_values['totals.people']} | ")
+    for heading in ("## 没帮上忙的地方", "## 和上一期比", "## 来的人", "## 各地区的需求", "## 每位社工的工作量",
+                    "## 工单的结果", "## 结束时的备注"):
+        assert heading in md
+    assert "| 王芳 | 4 | 4 | 36 分钟 | 34 分钟 |" in md
+    assert "| 没听懂、也没答上的问题 | 33 | 33 人 |" in md
 
 
 def test_needs_csv_rolls_up_small_groups(seeded, tmp_path):
@@ -145,6 +162,16 @@ def test_needs_csv_rolls_up_small_groups(seeded, tmp_path):
     assert rows and set(rows[0]) == {"月份", "类别", "需求", "身份", "地区", "人数", "消息数"}
     assert all(int(r["人数"]) >= MIN_GROUP for r in rows)
     db = open_db(seeded)
+    # The page shows the same table for October, without the month column.
+    html = render(seeded, tmp_path)
+    page = set(re.findall(r'<tr data-need="([^"]+)">', html))
+    with out.open(encoding="utf-8-sig") as fh:
+        october = list(csv.reader(fh))[1:]
+    assert page == {"|".join([r[4], r[1], r[2], r[3], r[5], r[6]]) for r in october if r[0] == "2026-10"}
+    assert "|".join(["朝阳区", "学用手机/平台", "手机买菜", "居民", "17", "35"]) in page
+    # Unanswered needs are the fallbacks that ended without an answer: 33 in October, none answered.
+    unanswered = [r for r in rows if r["月份"] == "2026-10" and r["需求"] == "没能回答的问题"]
+    assert sum(int(r["消息数"]) for r in unanswered) == 30  # 33 less three from people too few to show
     # A big cell is exact: residents in 朝阳区 asking how to buy groceries, in October.
     people, count = db.execute(
         "SELECT COUNT(DISTINCT user_id), COUNT(*) FROM transcript WHERE direction = 'in' AND intent = 'grocery_order' "
@@ -242,3 +269,185 @@ def test_messages_store_persona_and_region_for_the_needs_table(make_engine):
     say(engine, "我在朝阳区开水果店，想做点推广，预算500")
     row = next(engine.store.db.query("SELECT persona, region FROM transcript WHERE direction = 'in'"))
     assert (row["persona"], row["region"]) == ("merchant", "朝阳区")
+
+
+# ---- issue 16: reports that are true ----------------------------------------------------------------
+
+
+def test_report_shows_the_exact_figures_of_the_seeded_database(seeded, tmp_path):
+    html = render(seeded, tmp_path)
+    v = values(html)
+    assert [v[f"totals.{k}"] for k in ("messages", "people", "handoffs", "urgent", "unhelped", "helpful")] == [
+        "610", "62", "14", "7", "47", "67%"]
+    # Where the bot did not help: 30 fallbacks answered 没听明白 and 3 suggestions that led nowhere
+    # (the six glossary answers, four typed button numbers and three taken suggestions are not
+    # counted); seven 👎; three repeated 没看懂; four tickets after failures.
+    assert [(v[f"unhelped.{k}.count"], v[f"unhelped.{k}.people"])
+            for k in ("fallback", "thumbs_down", "simpler_again", "handoff")] == [
+        ("33", "33 人"), ("7", "7 人"), ("3", "不足5人"), ("4", "不足5人")]
+    assert v["unanswered.total"] == "33" and (v["unanswered.1.count"], v["unanswered.1.people"]) == ("12", "12 人")
+    assert SUGGESTED_QUESTION in html and GLOSSARY_QUESTION not in html
+    # Caseload per worker: claimed, closed, median minutes to claim and from claim to close.
+    assert [[v[f"worker.{name}.{k}"] for k in ("claimed", "closed", "claim_median", "close_median")]
+            for name in ("王芳", "李强", "没登记姓名的社工1")] == [
+        ["4", "4", "36 分钟", "34 分钟"], ["4", "3", "44 分钟", "32 分钟"], ["4", "3", "50 分钟", "35 分钟"]]
+    assert html.index('data-key="worker.王芳.claimed"') < html.index('data-key="worker.李强.claimed"')
+    # Outcomes of the 14 October tickets, and the six closing notes, oldest first, masked.
+    assert [v[f"outcome.{k}"] for k in ("waiting", "claimed", "closed_note", "closed_no_note", "person_ended")] == [
+        "2", "2", "6", "2", "2"]
+    notes = re.findall(r'<tr data-note="(\d+)"><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>', html)
+    assert [n[1:] for n in notes] == [
+        ("2026-10-01", "王芳", "本人要找社工", "已教会用小象超市下单"),
+        ("2026-10-03", "李强", "本人要找社工", "已电话回访 *******5678，问题解决"),
+        ("2026-10-09", "李强", "紧急：正在被骗", "转介到街道办，补贴申请材料已递交"),
+        ("2026-10-11", "没登记姓名的社工1", "机器人没帮上", "帮忙联系了平台客服，已退款"),
+        ("2026-10-13", "王芳", "机器人没帮上", "已教会"),
+        ("2026-10-17", "没登记姓名的社工1", "对机器人不满意", "陪同去银行办了手机银行"),
+    ]
+    # This period against the 31 days before (2026-08-31 .. 2026-09-30).
+    assert "2026-08-31 至 2026-09-30" in html
+    assert [(v[f"compare.{k}.now"], v[f"compare.{k}.before"], v[f"compare.{k}.change"])
+            for k in ("messages", "people", "handoffs", "urgent", "unhelped", "ratings")] == [
+        ("610", "13", "+597（+4592%）"), ("62", "12", "+50（+417%）"), ("14", "2", "+12（+600%）"),
+        ("7", "0", "+7"), ("47", "2", "+45（+2250%）"), ("21", "2", "+19（+950%）")]
+    # Returning people: the twelve who also wrote in September.
+    assert [v[f"returning.{k}"] for k in ("people", "returning", "new", "several_days")] == ["62", "12", "50", "62"]
+
+
+def test_previous_period_figures(seeded):
+    report = collect(open_db(seeded), days=31, until=dt.date(2026, 10, 31))
+    before = report.previous
+    assert before is not None and (before.start, before.end) == (dt.date(2026, 8, 31), dt.date(2026, 9, 30))
+    assert {k: before.totals[k] for k in ("messages", "people", "handoffs", "unhelped", "ratings", "helpful")} == {
+        "messages": 13, "people": 12, "handoffs": 2, "unhelped": 2, "ratings": 2, "helpful": 1}
+    assert before.previous is None  # one period back only
+
+
+NOT_UNDERSTOOD = [messages.NOT_UNDERSTOOD, messages.MENU_TEXT]
+ANSWER = ["团长就是负责自提点的人，一般是附近小店的店主。货到了他会通知大家来取。"]
+
+
+@pytest.mark.parametrize(("replies", "next_replies", "unanswered"), [
+    (NOT_UNDERSTOOD, None, True),
+    ([messages.OUT_OF_SCOPE], ANSWER, True),
+    ([messages.OUT_OF_SCOPE, messages.OFFER_HUMAN], None, True),
+    ([messages.OFFER_HUMAN], None, True),
+    (ANSWER, None, False),  # a glossary answer, a typed button number, a follow-up: answered
+    (ANSWER + ["我们接着看刚才这一步："], NOT_UNDERSTOOD, False),
+    ([], None, False),  # no bot reply: the chat was with a social worker
+    ([messages.DID_YOU_MEAN], ANSWER, False),  # a suggestion taken and answered
+    ([messages.DID_YOU_MEAN], [messages.MENU_TEXT], True),  # 都不是: only the menu
+    ([messages.DID_YOU_MEAN], NOT_UNDERSTOOD, True),
+    ([messages.DID_YOU_MEAN], None, True),  # nothing after the suggestions
+])
+def test_fallback_ends_without_an_answer_only_when_the_bot_said_so(replies, next_replies, unanswered):
+    assert ended_without_answer(replies, next_replies) is unanswered
+
+
+def test_unanswered_through_the_real_bot(make_engine):
+    engine = make_engine()
+    say(engine, "我家猫不吃饭怎么办", "u1")  # out of scope: 这个我还不太懂
+    say(engine, "电费怎么在手机上交", "u2")  # asks which app, with numbered buttons
+    say(engine, "1", "u2")  # the NLU cannot place "1", but it picks the first app: answered
+    rows = list(engine.store.db.query("SELECT user_id, intent, capability FROM transcript WHERE direction = 'in'"))
+    assert all(r["intent"] in FALLBACK_INTENTS or r["capability"] == "out_of_scope" for r in rows if r["user_id"] == "u1")
+    assert rows[-1]["intent"] in FALLBACK_INTENTS  # "1" is a fallback to the NLU ...
+    report = collect(engine.store.db, days=1)
+    assert report.unanswered_total == 1  # ... yet only the question about the cat went unanswered
+    assert [g["samples"] for g in report.unanswered] == [["我家猫不吃饭怎么办"]]
+
+
+def test_repeated_simpler_counts_once_per_step():
+    def row(user: str, intent: str, step: str, flow: str | None = "f") -> dict[str, Any]:
+        return {"user_id": user, "intent": intent, "flow": flow, "step": step}
+
+    rows = [row("a", "nav_simpler", "1"), row("b", "nav_simpler", "1"), row("a", "nav_simpler", "1"),
+            row("a", "nav_simpler", "1"), row("b", "nav_next", "2"), row("b", "nav_simpler", "2"),
+            row("c", "nav_simpler", "0", None), row("c", "nav_simpler", "0", None),  # outside a tutorial
+            row("a", "nav_next", "2"), row("a", "nav_simpler", "2"), row("a", "ask", "2"), row("a", "nav_simpler", "2")]
+    assert repeated_simpler(rows) == ["a", "a"]
+
+
+def _one_rating_db(tmp_path: Path) -> Any:
+    db = open_db(tmp_path / "one.db")
+    db["feedback"].insert({"user_id": "u1", "kind": "policy", "subject": "subsidy", "title": "补贴", "helpful": 1,
+                           "persona": "", "created_at": "2026-10-10T02:00:00+00:00"})
+    return db
+
+
+def test_one_rating_is_shown_as_a_count_not_a_share(tmp_path):
+    report = collect(_one_rating_db(tmp_path), days=31, until=dt.date(2026, 10, 31))
+    html = render_html(report)
+    v = values(html)
+    feedback = html.split('id="feedback"')[1]
+    assert v["totals.helpful"] == "1 次评价" and "100%" not in feedback
+    assert f"评价不足 {REPORTS_DEFAULTS['min_ratings'][0]} 次，不算比例" in html
+    assert "这段时间还没有数据" not in feedback and "本期 1 次评价" in feedback  # the section agrees with the headline
+    md = render_markdown(report)
+    assert "100%" not in md and "| 1 次评价 |" in md
+
+
+def test_min_ratings_comes_from_the_config(seeded, tmp_path):
+    config = tmp_path / "config.yml"
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "config.yml").read_text(encoding="utf-8")
+    for key in ("training_data: nlu/data", "model_dir: nlu/models", "flows_dir: dialogues/flows",
+                "content_dir: knowledge/content"):
+        name, value = key.split(": ")
+        text = text.replace(key, f"{name}: {root / value}")
+    config.write_text(text + "\nreports:\n  min_ratings: 30\n", encoding="utf-8")
+    html = render(seeded, tmp_path, "--config", str(config))
+    v = values(html)
+    assert v["totals.helpful"] == "21 次评价" and "评价不足 30 次，不算比例" in html
+    assert "90%" not in html.split('id="feedback"')[1]  # the tutorial's 9 of 10 is not a share under 30 ratings
+    assert values(render(seeded, tmp_path))["totals.helpful"] == "67%"  # default: 10
+
+
+def test_config_reports_section(tmp_path):
+    assert load_config().reports == {"min_ratings": 10}
+
+    def with_reports(body: str) -> Path:
+        path = tmp_path / "c.yml"
+        path.write_text(f"language: zh\npipeline:\n  - name: JiebaTokenizer\nnlu:\n  training_data: {tmp_path}\n"
+                        f"reports:\n{body}", encoding="utf-8")
+        return path
+
+    assert load_config(with_reports("  min_ratings: 3\n")).reports["min_ratings"] == 3
+    with pytest.raises(ConfigError, match="unknown key 'reports.min_rating'. Valid keys: min_ratings"):
+        load_config(with_reports("  min_rating: 3\n"))
+    with pytest.raises(ConfigError, match="'reports.min_ratings' must be 1 or more, got 0"):
+        load_config(with_reports("  min_ratings: 0\n"))
+
+
+def test_table_headers_sit_over_their_numbers(seeded, tmp_path):
+    html = render(seeded, tmp_path)
+    tables = re.findall(r"<table>(.*?)</table>", html, re.S)
+    for table in tables:
+        heads = re.findall(r"<th( class=\"n\")?>", table)
+        for row in re.findall(r"<tr[^>]*>((?:<td.*?</td>)+)</tr>", table):
+            cells = re.findall(r"<td( class=\"n\")?[^>]*>", row)
+            assert len(cells) == len(heads)
+            assert cells == heads, table[:200]  # a right-aligned number has a right-aligned header
+    assert len(tables) >= 10
+    kinds = html.split('id="feedback"')[1]
+    assert '<th class="n">有帮助（次）</th><th class="n">没帮助（次）</th>' in kinds
+    assert '<td class="n" data-key="feedback.教程.yes">9</td><td class="n" data-key="feedback.教程.no">1</td>' in kinds
+
+
+@pytest.mark.parametrize("days", [1, 7, 30, 31, 32, 90])
+def test_chart_date_labels_fit_inside_the_chart(tmp_path, days):
+    db = open_db(tmp_path / "empty.db")
+    html = render_html(collect(db, days=days, until=dt.date(2026, 10, 31)))
+    charts = re.findall(r'<svg [^>]*viewBox="0 0 (\d+) (\d+)"(.*?)</svg>', html, re.S)
+    dated = 0
+    for width, height, svg in charts:
+        # Date labels sit on the line 12px above the chart's bottom edge.
+        ticks = re.findall(rf'<text x="([\d.]+)" y="{int(height) - 12}" text-anchor="middle"[^>]*>(\d+月\d+日)<', svg)
+        if not ticks:
+            continue
+        dated += 1
+        spans = sorted((float(x) - _text_width(t, 13) / 2, float(x) + _text_width(t, 13) / 2) for x, t in ticks)
+        assert all(0 <= a and b <= int(width) for a, b in spans), spans  # nothing cut off at either edge
+        assert all(b1 <= a2 for (_, b1), (a2, _) in zip(spans, spans[1:]))  # no overlaps
+        assert ticks[-1][1] == "10月31日"  # the last day is always labelled
+    assert dated == 2  # messages per day, handoffs per day
