@@ -267,12 +267,12 @@ def test_export_and_purge(make_engine, tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["messages"][0]["text"] == "我想学买菜" and data["dialogue_state"]["turns"] == 1
     assert main(["--db", db, "privacy", "export", "nobody"]) == 1
-    assert main(["--db", db, "privacy", "purge", "--older-than", "30d"]) == 0
+    assert main(["--db", db, "privacy", "purge", "--older-than", "30d", "--yes"]) == 0
     assert "messages 0" in capsys.readouterr().out  # nothing that old yet
     engine.store.db.execute("UPDATE transcript SET created_at = '2020-01-01T00:00:00+00:00'")
     engine.store.db.execute("UPDATE dialogue_states SET updated_at = '2020-01-01T00:00:00+00:00'")
     engine.store.db.conn.commit()
-    assert main(["--db", db, "privacy", "purge"]) == 0
+    assert main(["--db", db, "privacy", "purge", "--yes"]) == 0
     assert "messages 2, states 1" in capsys.readouterr().out
     assert engine.store.load_state("tg:5") is None
     assert main(["--db", db, "privacy", "purge", "--older-than", "soon"]) == 1
