@@ -1,0 +1,77 @@
+"""The conversation tests in tests/conversations/*.yml, one pytest case per conversation.
+
+A conversation marked ``xfail: reason`` is a known gap: it must still fail (strict), so a fix
+that makes it pass is noticed and the mark removed. The held-out file in
+tests/conversations/heldout/ is never run here: it is measured with
+``linli test conversations tests/conversations/heldout/heldout.yml`` and never tuned to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.conversations import CAPABILITIES, check_turn, load_file, run_conversation, summary
+from bot.errors import ConfigError
+
+HERE = Path(__file__).parent / "conversations"
+FILES = sorted(HERE.glob("*.yml"))
+CASES = [(path, i, conv) for path in FILES for i, conv in enumerate(load_file(path), start=1)]
+
+
+@pytest.mark.parametrize(("path", "index", "conv"), CASES,
+                         ids=[f"{p.stem}:{i}:{c['conversation'][:60]}" for p, i, c in CASES])
+def test_conversation(path, index, conv, make_engine):
+    result = run_conversation(make_engine(), conv, index)
+    failed = [f"turn {n} ({t.user!r}): {'; '.join(t.failures)}\n    replies: {t.replies}"
+              for n, t in enumerate(result.turns, start=1) if t.failures]
+    if conv.get("xfail"):
+        if failed:
+            pytest.xfail(conv["xfail"])
+        pytest.fail(f"{path.name} #{index} now passes: remove its xfail ({conv['xfail']})")
+    assert not failed, "\n".join(failed)
+
+
+def test_there_are_enough_conversations():
+    assert len(CASES) >= 100, f"issue 13 asks for at least 100 conversations, there are {len(CASES)}"
+
+
+def test_the_heldout_file_is_valid_and_not_run_by_make_test():
+    heldout = HERE / "heldout" / "heldout.yml"
+    convs = load_file(heldout)
+    assert len(convs) >= 30 and all(5 <= len(c["turns"]) <= 10 for c in convs)
+    assert heldout not in FILES
+
+
+def test_checks_fail_when_they_should():
+    from bot.conversations import TurnResult
+
+    result = TurnResult(user="x", replies=["请打120"], capability="urgent", intent="urgent_medical", skill="",
+                        handoff="urgent")
+    assert check_turn({"capability": "urgent", "mentions_all": ["120"], "handoff": "urgent"}, result, False) == []
+    failures = check_turn({"capability": "teach", "mentions_any": ["110", "96110"], "not_mentions": ["120"],
+                           "handoff": "none", "deleted": True}, result, False)
+    assert len(failures) == 5
+    assert set(CAPABILITIES) >= {"teach", "urgent", "staff"}
+
+
+def test_a_bad_file_names_the_conversation_and_turn(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("conversations:\n- conversation: x\n  turns:\n  - user: 你好\n    expect: {capability: teaching}\n",
+                   encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"bad.yml: conversation 1, turn 1: capability 'teaching'"):
+        load_file(bad)
+    bad.write_text("conversations:\n- conversation: x\n  turns:\n  - user: 你好\n    expect: {mention: [a]}\n",
+                   encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown expectation"):
+        load_file(bad)
+
+
+def test_summary_counts_turns_and_conversations():
+    from bot.conversations import ConversationResult, TurnResult
+
+    ok = TurnResult("a", [], "teach", "x", "", "none")
+    bad = TurnResult("b", [], "teach", "x", "", "none", ["capability"])
+    s = summary([ConversationResult("c1", "k", "f", None, [ok, ok]), ConversationResult("c2", "k", "f", None, [ok, bad])])
+    assert s["all"] == {"conversations": 2, "conversations_passed": 1, "turns": 4, "turns_passed": 3}
