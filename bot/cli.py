@@ -503,9 +503,7 @@ def _outbox_line(item: Any) -> str:
 
 def cmd_test_conversations(args: argparse.Namespace) -> int:
     """Run conversation tests (YAML) through the full bot and print pass rates per turn and conversation."""
-    from bot.conversations import failures_yaml, format_summary, run_files, summary
-    from bot.engine import Engine
-    from bot.store import open_db
+    from bot.conversations import FreshEngines, failures_yaml, format_summary, run_files, summary
     from nlu.pipeline import load_pipeline
 
     settings = _settings(args)
@@ -519,7 +517,7 @@ def cmd_test_conversations(args: argparse.Namespace) -> int:
             return 1
     pipeline = load_pipeline(settings)
     logging.getLogger().setLevel(logging.WARNING)  # one INFO line per turn would bury the figures
-    results = run_files(paths, lambda: Engine.from_settings(settings, db=open_db(":memory:"), pipeline=pipeline))
+    results = run_files(paths, FreshEngines(settings, pipeline))
     figures = summary(results)
     print(format_summary(figures))
     out = Path(args.out)

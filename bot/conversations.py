@@ -179,6 +179,34 @@ def run_conversation(engine: Any, conv: dict[str, Any], index: int) -> Conversat
                               conv.get("xfail"), turns)
 
 
+class FreshEngines:
+    """Engines on fresh copies of one prepared in-memory database (schema and knowledge built once).
+
+    Building the knowledge tables takes about a second; copying the prepared database with
+    SQLite's backup API takes milliseconds, so every conversation still starts from an empty
+    memory (no tickets, no states) without paying for the build each time.
+    """
+
+    def __init__(self, settings: Any, pipeline: Any) -> None:
+        from bot.engine import Engine
+        from bot.store import open_db
+
+        self.template = Engine.from_settings(settings, db=open_db(":memory:"), pipeline=pipeline)
+
+    def __call__(self) -> Any:
+        import sqlite_utils
+
+        from bot.engine import Engine
+        from bot.store import Store
+        from knowledge.kb import KnowledgeBase
+
+        db = sqlite_utils.Database(memory=True)
+        self.template.store.db.conn.backup(db.conn)
+        old = self.template.manager
+        manager = type(old)(old.flows, KnowledgeBase(db), old.fallbacks_before_handoff)
+        return Engine(self.template.pipeline, manager, Store(db), self.template.office_hours)
+
+
 def run_files(paths: list[Path], make_engine: Callable[[], Any]) -> list[ConversationResult]:
     """Every conversation of every file, each on a fresh engine over its own empty database."""
     results = []

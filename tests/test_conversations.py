@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversations import CAPABILITIES, check_turn, load_file, run_conversation, summary
+from bot.conversations import CAPABILITIES, FreshEngines, check_turn, load_file, run_conversation, summary
 from bot.errors import ConfigError
 
 HERE = Path(__file__).parent / "conversations"
@@ -20,10 +20,15 @@ FILES = sorted(HERE.glob("*.yml"))
 CASES = [(path, i, conv) for path in FILES for i, conv in enumerate(load_file(path), start=1)]
 
 
+@pytest.fixture(scope="module")
+def fresh_engines(settings, pipeline):
+    return FreshEngines(settings, pipeline)
+
+
 @pytest.mark.parametrize(("path", "index", "conv"), CASES,
                          ids=[f"{p.stem}:{i}:{c['conversation'][:60]}" for p, i, c in CASES])
-def test_conversation(path, index, conv, make_engine):
-    result = run_conversation(make_engine(), conv, index)
+def test_conversation(path, index, conv, fresh_engines):
+    result = run_conversation(fresh_engines(), conv, index)
     failed = [f"turn {n} ({t.user!r}): {'; '.join(t.failures)}\n    replies: {t.replies}"
               for n, t in enumerate(result.turns, start=1) if t.failures]
     if conv.get("xfail"):
@@ -75,3 +80,14 @@ def test_summary_counts_turns_and_conversations():
     bad = TurnResult("b", [], "teach", "x", "", "none", ["capability"])
     s = summary([ConversationResult("c1", "k", "f", None, [ok, ok]), ConversationResult("c2", "k", "f", None, [ok, bad])])
     assert s["all"] == {"conversations": 2, "conversations_passed": 1, "turns": 4, "turns_passed": 3}
+
+
+def test_fresh_engines_share_nothing_but_the_content(fresh_engines):
+    from bot.models import IncomingMessage
+
+    first, second = fresh_engines(), fresh_engines()
+    for text in ("找社工", "可以"):
+        first.handle(IncomingMessage(user_id="same", text=text))
+    assert first.handoff.active("same") is not None
+    assert second.handoff.active("same") is None and second.store.load_state("same") is None
+    assert second.kb.search("自提点") and second.kb.db is not first.kb.db
