@@ -402,8 +402,19 @@ def cmd_workers(args: argparse.Namespace) -> int:
         if not args.name.strip():
             print("Error: --name must not be empty: it is the name people and the staff group see", file=sys.stderr)
             return 1
+        password = _new_password(args.worker_id) if args.password else None
         h.add_worker(args.worker_id, args.name.strip())
-        print(f"social worker {args.worker_id} ({args.name.strip()}) added")
+        if password is not None:
+            _set_password(h, args.worker_id, password)
+        print(f"social worker {args.worker_id} ({args.name.strip()}) added"
+              + (" with a console password" if password is not None else ""))
+    elif args.workers_command == "passwd":
+        if h.worker(args.worker_id) is None:
+            print(f"Error: {args.worker_id} is not a social worker: add them first with `linli workers add`",
+                  file=sys.stderr)
+            return 1
+        _set_password(h, args.worker_id, _new_password(args.worker_id))
+        print(f"console password set for social worker {args.worker_id}; their other console sessions ended")
     elif args.workers_command == "remove":
         if not h.remove_worker(args.worker_id):
             print(f"Error: {args.worker_id} is not a social worker", file=sys.stderr)
@@ -418,6 +429,42 @@ def cmd_workers(args: argparse.Namespace) -> int:
             print("no social workers yet: add one with `linli workers add TELEGRAM_USER_ID --name 名字`")
         for w in rows:
             print(f"{w['worker_id']:>14}  {w['name']}  (added {w['added_at']})")
+    return 0
+
+
+def _new_password(worker_id: str) -> str:
+    """Ask for a console password twice (no echo), or read one line from stdin when it is not a terminal."""
+    import getpass
+
+    from bot.web.auth import password_problem
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"console password for {worker_id}: ")
+        if getpass.getpass("the same password again: ") != password:
+            raise ChatbotError("the two passwords differ; nothing was changed")
+    else:  # scripts: `echo "$PASSWORD" | linli workers passwd 42`
+        password = sys.stdin.readline().rstrip("\r\n")
+    problem = password_problem(password)
+    if problem:
+        raise ChatbotError(f"{problem}; nothing was changed")
+    return password
+
+
+def _set_password(h: Any, worker_id: str, password: str) -> None:
+    from bot.web.auth import Sessions, hash_password
+
+    h.set_password_hash(worker_id, hash_password(password))
+    Sessions(h.db, 1.0).end_all(worker_id)  # a new password signs the old sessions out
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start the web chat, the Rasa-compatible REST channel and the social workers' console."""
+    from bot.web.app import serve
+
+    settings = _settings(args)
+    host = args.host or settings.web["host"]
+    port = args.port or settings.web["port"]
+    serve(settings, _engine(args), host, port)
     return 0
 
 
@@ -652,6 +699,9 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     add("run", cmd_run, "start the bot (the terminal chat when no Telegram token is set)")
+    p = add("serve", cmd_serve, "start the web chat, the Rasa REST channel and the social workers' console")
+    p.add_argument("--host", help="address to listen on (default: channels.web.host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default: channels.web.port, 8080)")
     p = add("chat", cmd_chat, "chat with the full bot in the terminal (buttons are numbers you can type)")
     p.add_argument("--jsonl", action="store_true", help='read {"user", "text"} lines from stdin, one JSON line out each')
     p.add_argument("--user", default="terminal", help="the user id for the terminal chat (default: terminal)")
@@ -678,6 +728,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("add", cmd_workers, "authorise a social worker (their Telegram user id)", wk_sub)
     p.add_argument("worker_id")
     p.add_argument("--name", required=True, help="the name people and the staff group see, e.g. 王老师")
+    p.add_argument("--password", action="store_true",
+                   help="also set a password for the web console (asked for, never on the command line)")
+    p = add("passwd", cmd_workers, "set or change a social worker's web console password (asked for)", wk_sub)
+    p.add_argument("worker_id")
     p = add("remove", cmd_workers, "withdraw a social worker", wk_sub)
     p.add_argument("worker_id")
     p = add("list", cmd_workers, "list the social workers", wk_sub)

@@ -57,6 +57,7 @@ HANDOFF_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
 CHANNELS_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "terminal": ({}, dict),
     "telegram": ({}, dict),
+    "web": ({}, dict),
 }
 TELEGRAM_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "token_env": ("TELEGRAM_BOT_TOKEN", str),  # the token is read from this environment variable only
@@ -72,6 +73,17 @@ TELEGRAM_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "timeout_seconds": (10.0, float),  # one Bot API call longer than this fails and its outbox row is retried
     "flood_messages": (20, int),  # more than this many messages ...
     "flood_seconds": (10.0, float),  # ... in this many seconds from one person gets one slow-down note
+}
+WEB_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
+    "host": ("127.0.0.1", str),  # `linli serve` listens here; --host overrides
+    "port": (8080, int),  # --port overrides
+    "poll_seconds": (3.0, float),  # how often an open chat page asks for a social worker's words
+    "secure_cookies": (False, bool),  # true behind an HTTPS reverse proxy: cookies only over HTTPS
+    "rest_channel": (True, bool),  # the Rasa-compatible POST /webhooks/rest/webhook
+    "max_message_chars": (2000, int),  # longer messages are cut to this many characters
+    "session_hours": (12.0, float),  # a social worker's console sign-in lasts this long
+    "login_attempts": (5, int),  # failed console sign-ins allowed per worker and per address ...
+    "login_window_seconds": (300.0, float),  # ... within this many seconds
 }
 STORAGE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "db_path": ("linli.db", str),
@@ -105,6 +117,7 @@ class Settings:
     dialogue: dict[str, Any] = field(default_factory=dict)
     handoff: dict[str, Any] = field(default_factory=dict)
     telegram: dict[str, Any] = field(default_factory=dict)
+    web: dict[str, Any] = field(default_factory=lambda: {k: v[0] for k, v in WEB_DEFAULTS.items()})
     flows_dir: Path = Path("dialogues/flows")
     content_dir: Path = Path("knowledge/content")
     channels: dict[str, Any] = field(default_factory=dict)
@@ -237,6 +250,15 @@ def load_config(path: str | Path | None = None, db_path: str | Path | None = Non
     telegram["base_url"] = os.environ.get("TELEGRAM_BASE_URL") or telegram["base_url"]
     telegram["token"] = os.environ.get(telegram["token_env"], "")
     telegram["webhook_secret"] = os.environ.get(telegram["webhook_secret_env"], "")
+    web = check_section("channels.web", channels["web"], WEB_DEFAULTS, cfg_path)
+    if not 1 <= web["port"] <= 65535:
+        raise ConfigError(f"{cfg_path}: 'channels.web.port' must be between 1 and 65535, got {web['port']}")
+    for key in ("poll_seconds", "session_hours", "login_window_seconds"):
+        if web[key] <= 0:
+            raise ConfigError(f"{cfg_path}: 'channels.web.{key}' must be more than 0, got {web[key]}")
+    for key in ("max_message_chars", "login_attempts"):
+        if web[key] < 1:
+            raise ConfigError(f"{cfg_path}: 'channels.web.{key}' must be 1 or more, got {web[key]}")
     storage = check_section("storage", data.get("storage"), STORAGE_DEFAULTS, cfg_path)
     reports = check_section("reports", data.get("reports"), REPORTS_DEFAULTS, cfg_path)
     if reports["min_ratings"] < 1:
@@ -263,6 +285,7 @@ def load_config(path: str | Path | None = None, db_path: str | Path | None = Non
         dialogue=dialogue,
         handoff=handoff,
         telegram=telegram,
+        web=web,
         flows_dir=rel(dialogue["flows_dir"]),
         content_dir=rel(knowledge["content_dir"]),
         channels=channels,

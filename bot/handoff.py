@@ -19,7 +19,7 @@ from bot.errors import ConfigError, HandoffError
 from bot.models import utcnow
 from bot.privacy import mask
 from bot.outbox import PRIORITY_REPLY, PRIORITY_STAFF, PUSH_CHANNELS, STAFF_CHAT, Outbox
-from bot.store import TICKET_MESSAGES, TICKETS, WORKERS
+from bot.store import TICKET_MESSAGES, TICKETS, WORKER_ACTIONS, WORKERS
 
 PERSON_ENDED_NOTE = "ended by the person"
 FALSE_ALARM_NOTE = "（本人说这不是紧急情况，已改为普通求助）"
@@ -390,3 +390,72 @@ class Handoff:
     def workers(self) -> list[dict[str, Any]]:
         """Every authorised social worker."""
         return list(self.db.query(f"SELECT * FROM {WORKERS} ORDER BY name"))
+
+    # ---- the web console (issue 15) -------------------------------------------------------------
+
+    def find_worker(self, login: str) -> dict[str, Any] | None:
+        """The worker signing in with ``login``: their id, or their name when exactly one worker has it."""
+        login = login.strip()
+        found = self.worker(login)
+        if found is not None:
+            return found
+        rows = list(self.db.query(f"SELECT * FROM {WORKERS} WHERE name = ?", [login]))
+        return rows[0] if len(rows) == 1 else None
+
+    def set_password_hash(self, worker_id: str, password_hash: str) -> None:
+        """Store a worker's console password hash (made by ``bot.web.auth.hash_password``)."""
+        if self.worker(worker_id) is None:
+            raise HandoffError(f"{worker_id} is not a social worker: add them first with `linli workers add`")
+        self.db[WORKERS].update(str(worker_id), {"password_hash": password_hash})
+        logger.info("console password set for worker %s", worker_id)
+
+    def password_hash(self, worker_id: str) -> str:
+        """The worker's stored password hash ('' when none is set)."""
+        worker = self.worker(worker_id)
+        return str((worker or {}).get("password_hash") or "")
+
+    def add_note(self, ticket_id: int, worker_id: str, text: str) -> int:
+        """A social worker's note on a ticket: kept with the ticket, never sent to the person."""
+        self.require(ticket_id)
+        if self.worker(worker_id) is None:
+            raise HandoffError(f"user {worker_id} is not an authorised social worker")
+        return self.add_message(ticket_id, "note", text)
+
+    def set_outcome(self, ticket_id: int, outcome: str) -> None:
+        """How a closed ticket ended (解决 / 转介 / 无法联系 / 其他)."""
+        self.db[TICKETS].update(self.require(ticket_id).id, {"outcome": outcome})
+
+    def reopen(self, ticket_id: int, worker_id: str) -> Ticket:
+        """A closed ticket opens again, claimed by ``worker_id``; refused when the person has another open one."""
+        worker = self.worker(worker_id)
+        if worker is None:
+            raise HandoffError(f"user {worker_id} is not an authorised social worker")
+        t = self.require(ticket_id)
+        if t.status != "closed":
+            raise HandoffError(f"ticket {ticket_id} is {t.status}, not closed")
+        if not t.user_id:
+            raise HandoffError(f"ticket {ticket_id} belongs to a person whose data was deleted")
+        other = self.active(t.user_id)
+        if other is not None:
+            raise HandoffError(f"the person already has open ticket {other.id}")
+        self.db[TICKETS].update(ticket_id, {"status": "claimed", "worker_id": str(worker_id),
+                                            "worker_name": worker["name"], "claimed_at": utcnow(),
+                                            "closed_at": None, "outcome": None})
+        logger.info("ticket %d reopened by worker %s", ticket_id, worker_id)
+        return self.require(ticket_id)
+
+    def log_action(self, worker_id: str, action: str, ticket_id: int | None = None, detail: str = "") -> None:
+        """One line of the console's action log (who did what to which ticket); no person's words."""
+        self.db[WORKER_ACTIONS].insert({"worker_id": str(worker_id), "action": action, "ticket_id": ticket_id,
+                                        "detail": detail[:200], "created_at": utcnow()})
+        logger.info("console: worker %s %s ticket=%s %s", worker_id, action, ticket_id, detail[:200])
+
+    def actions(self, ticket_id: int | None = None) -> list[dict[str, Any]]:
+        """The console's action log, oldest first (one ticket's, or all)."""
+        where, args = ("WHERE ticket_id = ?", [ticket_id]) if ticket_id is not None else ("", [])
+        return list(self.db.query(f"SELECT * FROM {WORKER_ACTIONS} {where} ORDER BY id", args))
+
+    def outcome(self, ticket_id: int) -> str:
+        """How a closed ticket ended, as chosen in the console ('' when not recorded)."""
+        row = self.db.execute(f"SELECT outcome FROM {TICKETS} WHERE id = ?", [ticket_id]).fetchone()
+        return str(row[0] or "") if row else ""

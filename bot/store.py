@@ -145,7 +145,31 @@ def _v4(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+WORKER_SESSIONS = "worker_sessions"
+WORKER_ACTIONS = "worker_actions"
+
+
+def _v5(db: sqlite_utils.Database) -> None:
+    """The web console (issue 15): workers' password hashes, sign-in sessions, an action log, outcomes."""
+    if "password_hash" not in db[WORKERS].columns_dict:
+        db[WORKERS].add_column("password_hash", str)  # scrypt, salted; never the password itself
+    if "outcome" not in db[TICKETS].columns_dict:
+        db[TICKETS].add_column("outcome", str)  # 解决 / 转介 / 无法联系 / 其他, chosen when closing
+    db[WORKER_SESSIONS].create(
+        {"token_hash": str, "worker_id": str, "csrf": str, "created_at": str, "expires_at": float},
+        pk="token_hash",
+        if_not_exists=True,
+    )
+    db[WORKER_SESSIONS].create_index(["worker_id"], if_not_exists=True)
+    db[WORKER_ACTIONS].create(
+        {"id": int, "worker_id": str, "action": str, "ticket_id": int, "detail": str, "created_at": str},
+        pk="id",
+        if_not_exists=True,
+    )
+    db[WORKER_ACTIONS].create_index(["ticket_id"], if_not_exists=True)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 
 def open_db(path: str | Path | None) -> sqlite_utils.Database:

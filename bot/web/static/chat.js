@@ -1,0 +1,131 @@
+// Linli web chat. Plain script, no libraries: works in WeChat's in-app browser.
+// Every text from the server is shown with textContent, never as HTML.
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("config").textContent);
+  var T = config.texts;
+  var log = document.getElementById("log");
+  var form = document.getElementById("form");
+  var input = document.getElementById("text");
+  var send = document.getElementById("send");
+  var human = document.getElementById("human");
+  var big = document.getElementById("bigtext");
+  var bar = document.getElementById("handoff");
+  var busy = false;
+  var lastButtons = null;
+
+  function scroll() { window.scrollTo(0, document.body.scrollHeight); log.scrollTop = log.scrollHeight; }
+
+  function bubble(text, who) {
+    var p = document.createElement("p");
+    p.className = "msg " + who;
+    p.textContent = text;
+    log.appendChild(p);
+    scroll();
+    return p;
+  }
+
+  function buttons(list) {
+    if (lastButtons) { lastButtons.remove(); lastButtons = null; }  // old choices would confuse
+    if (!list || !list.length) { return; }
+    var box = document.createElement("div");
+    box.className = "buttons";
+    list.forEach(function (b) {
+      var btn = document.createElement("button");
+      btn.type = "button";
+      btn.textContent = b.title;
+      btn.addEventListener("click", function () { say(b.payload, b.title); });
+      box.appendChild(btn);
+    });
+    log.appendChild(box);
+    lastButtons = box;
+    scroll();
+  }
+
+  function showReplies(msgs) {
+    var last = null;
+    (msgs || []).forEach(function (m) {
+      if (m.text) { bubble(m.text, "bot"); }
+      if (m.buttons && m.buttons.length) { last = m.buttons; }
+    });
+    if (msgs && msgs.length) { buttons(last); }
+  }
+
+  function showHandoff(h) {
+    if (h && h.label) { bar.textContent = h.label; bar.hidden = false; } else { bar.hidden = true; }
+  }
+
+  function request(method, url, body, done, failed) {
+    var x = new XMLHttpRequest();
+    x.open(method, url, true);
+    x.timeout = 20000;
+    if (body !== null) { x.setRequestHeader("Content-Type", "application/json"); }
+    x.onload = function () {
+      var data = null;
+      try { data = JSON.parse(x.responseText); } catch (e) { data = null; }
+      if (x.status === 200 && data) { done(data); } else { failed(x.status); }
+    };
+    x.onerror = function () { failed(0); };
+    x.ontimeout = function () { failed(0); };
+    x.send(body === null ? null : JSON.stringify(body));
+  }
+
+  function say(text, shown) {
+    if (busy || !text.replace(/\s/g, "")) { return; }
+    busy = true; send.disabled = true; human.disabled = true;
+    bubble(shown || text, "me");
+    if (lastButtons) { lastButtons.remove(); lastButtons = null; }
+    var wait = bubble(T.SENDING, "notice");
+    request("POST", "/api/chat", {message: text}, function (data) {
+      wait.remove();
+      showReplies(data.messages);
+      showHandoff(data.handoff);
+      done();
+    }, function (status) {
+      wait.remove();
+      bubble(status === 400 || status === 413 || status === 415 ? T.BAD_REQUEST : T.NETWORK_ERROR, "error");
+      if (!input.value) { input.value = text; }  // nothing typed is lost
+      done();
+    });
+    function done() { busy = false; send.disabled = false; human.disabled = false; }
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = input.value;
+    if (!text.replace(/\s/g, "")) { input.focus(); return; }
+    input.value = "";
+    say(text);
+  });
+  human.addEventListener("click", function () { say(T.FIND_WORKER_SAYS); });
+
+  function setBig(on) {
+    document.documentElement.classList.toggle("big", on);
+    big.setAttribute("aria-pressed", on ? "true" : "false");
+    big.textContent = on ? T.NORMAL_TEXT : T.BIG_TEXT;
+    try { localStorage.setItem("linli_big", on ? "1" : "0"); } catch (e) { /* private mode */ }
+  }
+  big.addEventListener("click", function () { setBig(!document.documentElement.classList.contains("big")); });
+  try { if (localStorage.getItem("linli_big") === "1") { setBig(true); } } catch (e) { /* private mode */ }
+
+  function poll() {
+    if (!busy) {
+      request("GET", "/api/poll", null, function (data) {
+        showReplies(data.messages);
+        showHandoff(data.handoff);
+      }, function () {});
+    }
+    window.setTimeout(poll, config.pollSeconds * 1000);
+  }
+
+  request("GET", "/api/start", null, function (data) {
+    (data.history || []).forEach(function (m) { bubble(m.text, m.from === "me" ? "me" : "bot"); });
+    if (data.notice) { bubble(data.notice, "notice"); }
+    if (!data.notice && !(data.history || []).length) { bubble(T.PAGE_SUBTITLE, "bot"); }
+    showHandoff(data.handoff);
+    window.setTimeout(poll, config.pollSeconds * 1000);
+  }, function () {
+    bubble(T.NETWORK_ERROR, "error");
+    window.setTimeout(poll, config.pollSeconds * 1000);
+  });
+}());
