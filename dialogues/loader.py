@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.errors import FlowError
 from bot.yamlio import item_lines, read_yaml
+from dialogues.flow_schema import check_flow_doc
 from dialogues.schema import AUDIENCES, FLOW_KINDS, KNOWN_SLOTS, Button, Flow, Step, Transition
 
 
@@ -52,6 +53,23 @@ def _transitions(raw: Any, where: str, errors: list[str]) -> tuple[Transition, .
     return tuple(out)
 
 
+def _key_line(text: str, loc: tuple[Any, ...], flow_line: int, step_lines: list[int]) -> int:
+    """The line of the key a schema problem names: inside its step when it is in one."""
+    lines = text.splitlines()
+    start = 1
+    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int) and loc[1] < len(step_lines):
+        start = step_lines[loc[1]]
+    names = [p for p in loc if isinstance(p, str) and p != "steps"]
+    name = names[-1] if names else ""
+    if name == "if_":
+        name = "if"
+    for n in range(start, len(lines) + 1):
+        stripped = lines[n - 1].lstrip(" -")
+        if name and (stripped.startswith(f"{name}:") or stripped.startswith(f"{name} :")):
+            return n
+    return start if start > 1 else flow_line or 1
+
+
 def read_flow(path: Path, errors: list[str]) -> Flow | None:
     """Parse one flow file, appending problems to ``errors``."""
     read = read_yaml(path, errors)
@@ -67,6 +85,13 @@ def read_flow(path: Path, errors: list[str]) -> Flow | None:
     if not isinstance(fid, str) or not fid:
         errors.append(f"{where}: missing 'flow' (the flow id)")
         return None
+    # The schema (dialogues/flow_schema.py, pydantic): unknown keys, types, dates, on the key's own line.
+    for loc, problem in check_flow_doc(doc):
+        if not problem.startswith("unknown key") and loc and loc[-1] in ("title", "kind", "audience", "steps", "id",
+                                                                        "text"):
+            continue  # said below in the words flow authors know
+        line = _key_line(text, loc, flow_line, step_lines)
+        errors.append(f"{path}:{line}: flow '{fid}': {problem}")
     kind = doc.get("kind", "flow")
     if kind not in FLOW_KINDS:
         errors.append(f"{where}: flow '{fid}': kind must be one of {', '.join(FLOW_KINDS)}, got {kind!r}")

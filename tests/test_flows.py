@@ -63,6 +63,15 @@ def test_a_good_flow_loads(tmp_path):
         (lambda t: t.replace("id: two", "id: one"), r"step id 'one' is used twice"),
         (lambda t: t.replace("steps:", "steps: [\n"), r"demo.yml:\d+: invalid YAML"),
         (lambda t: t.replace("kind: tutorial", "kind: lesson"), r"kind must be one of tutorial, flow"),
+        # The schema (pydantic): unknown keys and malformed dates, on the key's own line.
+        (lambda t: t.replace("source:", "sorce:"), r"demo.yml:6: flow 'demo': unknown key 'sorce'"),
+        (lambda t: t.replace("    text: 第二步\n", "    text: 第二步\n    simplr: 慢慢来\n"),
+         r"demo.yml:13: flow 'demo': unknown key 'steps.1.simplr'"),
+        (lambda t: t.replace("reviewed: 2026-11-22", "reviewed: 2026-1-5"),
+         r"demo.yml:7: flow 'demo': 'reviewed' must be a date YYYY-MM-DD"),
+        (lambda t: t.replace("reviewed: 2026-11-22", "reviewed: 2026-02-30"), r"'reviewed' must be a date"),
+        (lambda t: t.replace("    text: 第一步\n", "    text: 第一步\n    end: maybe\n"),
+         r"demo.yml:11: flow 'demo': 'steps.0.end'"),
     ],
 )
 def test_flow_defects_name_file_and_line(tmp_path, change, message):
