@@ -190,8 +190,6 @@ class Console:
         for m in self.handoff.messages(t.id):
             label, kind = kinds.get(m["direction"], (texts.FROM_SYSTEM, "system"))
             text = m["text"]
-            if m["direction"] == "worker":
-                text = messages.WORKER_PREFIX.format(name=t.worker_name or "") + text
             item = {"from": label, "kind": kind, "text": text, "at": self._local(m["created_at"]), "id": m["id"]}
             (notes if kind == "note" else thread).append(item)
         return {

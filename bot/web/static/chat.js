@@ -14,7 +14,16 @@
   var busy = false;
   var lastButtons = null;
 
-  function scroll() { window.scrollTo(0, document.body.scrollHeight); log.scrollTop = log.scrollHeight; }
+  function scroll() { window.scrollTo(0, document.body.scrollHeight); }
+
+  // Show a new answer from its first line (a long tutorial step is read from the top), or
+  // everything new when it fits on the screen.
+  function reveal(first) {
+    var head = document.getElementById("head").offsetHeight;
+    var top = first.getBoundingClientRect().top + window.pageYOffset - head - 8;
+    var bottom = document.body.scrollHeight - window.innerHeight;
+    window.scrollTo(0, Math.max(0, Math.min(top, bottom)));
+  }
 
   function bubble(text, who) {
     var p = document.createElement("p");
@@ -42,13 +51,17 @@
     scroll();
   }
 
-  function showReplies(msgs) {
-    var last = null;
+  function showReplies(msgs, who) {
+    var last = null, first = null;
     (msgs || []).forEach(function (m) {
-      if (m.text) { bubble(m.text, "bot"); }
+      if (m.text) {
+        var b = bubble(m.text, who || "bot");
+        first = first || b;
+      }
       if (m.buttons && m.buttons.length) { last = m.buttons; }
     });
     if (msgs && msgs.length) { buttons(last); }
+    if (first) { reveal(first); }
   }
 
   function showHandoff(h) {
@@ -111,7 +124,7 @@
   function poll() {
     if (!busy) {
       request("GET", "/api/poll", null, function (data) {
-        showReplies(data.messages);
+        showReplies(data.messages, "worker");  // a social worker's words (or a notice about them)
         showHandoff(data.handoff);
       }, function () {});
     }
