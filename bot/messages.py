@@ -1,6 +1,13 @@
-"""Every Chinese sentence the bot says, in one place."""
+"""What channels and operators say: errors, commands, staff notices, ticket and queue lines.
+
+The dialogue's own sentences live in ``dialogues/texts.py``; they are re-exported here so
+``messages.X`` keeps naming every sentence the bot says (``for_error`` and the channels
+read them from here, and the privacy test checks them all).
+"""
 
 from __future__ import annotations
+
+from dialogues.texts import *  # noqa: F403 (the dialogue's sentences, as messages.X)
 
 SORRY_GENERIC = "抱歉，系统出了点问题。您的话已经记下了，请稍后再试，或者输入“找社工”请人来帮您。"
 # The error handler cannot know whether the words were stored: it does not say they were.
@@ -13,10 +20,6 @@ BUTTON_STALE = "这个按钮已经失效了，请直接打字告诉我您想做�
 # When even storing the message failed: never say it was kept.
 SORRY_NOT_STORED = "抱歉，系统出了点问题，这条消息没能保存。请稍后再发一次，或者输入“找社工”请人来帮您。"
 EMPTY_MESSAGE = "您好像还没有输入文字。想问什么，直接打字告诉我就行。"
-NON_TEXT_MESSAGE = (
-    "我现在只能看懂文字，看不懂图片、语音、表情和文件。\n"
-    "请您用文字把问题打出来，我来帮您；打字不方便，可以输入“找社工”。"
-)
 START_TEXT = (
     "您好，我是邻里助手 🙂\n"
     "我能教您用手机买菜、给小店出主意、讲政策、推荐免费工具，也能帮您找社工。\n"
@@ -41,7 +44,6 @@ STAFF_NOT_YOURS = "这个工单由{name}负责。如果要由您接手，请在�
 STAFF_TOOK_OVER = "工单 #{ticket} 现在由{name}负责，已告诉对方。"
 STAFF_QUEUE_EMPTY = "现在没有待处理的工单。"
 STAFF_QUEUE_HEAD = "待处理工单（紧急的在前）："
-NOT_UNDERSTOOD = "不好意思，我没听明白。可以换个说法，或者输入“找社工”。"
 
 CHAT_WELCOME = (
     "您好，我是邻里助手。\n"
@@ -50,123 +52,7 @@ CHAT_WELCOME = (
 )
 CHAT_BYE = "好的，再见！有事随时来找我。"
 
-# --- Dialogue ---------------------------------------------------------------------------------
-MENU_TEXT = "您想做什么？点下面的按钮，或者直接打字问我。"
-HOTLINE_LINE = "{number}：{use}"
-PLATFORM_SERVICE = (
-    "平台的客服，请在APP里面找：打开APP，点“我的”，找“客服”或“帮助”。\n"
-    "不要打网上搜到的“客服电话”，很多是骗子冒充的；真客服不会让您转账，也不会要验证码。"
-)
-HOTLINE_UNKNOWN = "这个电话我这里没有核实过的号码，不敢乱说。不知道该找哪个部门，可以打 12345 问；也可以让社工帮您查。"
-REGION_APPS = "据我们的资料，{names}在{region}有服务，可以先看看；能不能送到您家，填上地址一看就知道。"
-PLATFORM_FEES = (
-    "在{platform}开店要交的保证金、服务费，平台按卖的东西（类目）来定，而且会调整，我这里不敢乱说数字。\n"
-    "请在{platform}商家后台的入驻说明里看，以官方最新说明为准；拿不准，可以找社工和您一起看。"
-)
-FALSE_ALARM_OK = "好的，没事就好，是我理解错了。社工还是会看到这条消息，但不会当成紧急情况。您想问什么，接着说就行。"
-POLICY_NOT_COVERED = "专门给这方面的政策，我这里还没有核实过的资料，不敢乱说。社工可以帮您问清楚；下面是我有的几条，看看有没有用："
-RESUMED = "好的，我们接着学「{title}」，从刚才停下的地方开始。"
-FLOW_PAUSED = "刚才的「{title}」先放一放，学完这个，可以接着学。"
-NO_SUCH_BUTTON = "这个数字我没对上号。有按钮时，输入按钮前面的数字就行；也可以直接打字告诉我您想做什么。"
-MENU_BUTTONS = ("学用手机买菜", "小店生意经", "政策问答", "免费工具", "找社工")
-WELCOME = "您好，我是邻里助手。我可以教您用手机买菜，给小店出主意，讲政策，推荐免费工具，也能帮您找社工。"
-IDENTITY = "我是邻里助手，一个电脑程序，不是真人。我背后有社区社工，需要时我可以帮您找他们。"
-CAPABILITIES = (
-    "我能帮您：\n"
-    "1. 一步一步教您用手机买菜、付钱、取货、退款\n"
-    "2. 给小店出推广主意\n"
-    "3. 用大白话讲政策\n"
-    "4. 推荐免费好用的工具\n"
-    "5. 帮您找社工"
-)
-THANKS_REPLY = "不客气！还有什么想问的，随时跟我说。"
-BYE_REPLY = "好的，再见！有事随时来找我。"
-OK_REPLY = "好的。"
-DENY_REPLY = "好的，有需要随时叫我。"
-OUT_OF_SCOPE = "这个我还不太懂，抱歉。我主要帮大家学用手机买东西、帮小店做生意、讲政策和推荐工具。"
-DID_YOU_MEAN = "不好意思，我没太明白。您是不是想问："
-OFFER_HUMAN = "我好像没帮上忙。我可以把刚才的对话发给社工，让他们来帮您吗？"
-OFFER_HUMAN_BUTTONS = ("可以", "不用了")
-
-# Tutorials
-STEP_BUTTONS_RESIDENT = ("下一步", "再说一遍", "没看懂", "找社工")
-STEP_BUTTONS_MERCHANT = ("下一步", "上一步", "菜单", "找社工")
-STEP_PREFIX = "第{n}步（共{total}步）：{text}"
-FIRST_STEP_ALREADY = "这已经是第一步了。"
-NO_SIMPLER = "这一步确实不容易。您可以再看一遍，或者我请社工来帮您。"
-NO_SIMPLER_BUTTONS = ("再说一遍", "找社工")
-TUTORIAL_DONE_BUTTONS = ("再学一遍", "菜单", "找社工")
-TUTORIAL_EXITED = "好的，先不学了。想学别的，随时问我。"
-RESUME_OFFER = "要继续刚才的「{title}」第{n}步吗？"
-RESUME_BUTTONS = ("继续", "不用了")
-NOTHING_TO_RESUME = "好的。"
-ASK_PLATFORM = "您用的是哪个软件？点一下，或者打字告诉我。"
-PLATFORM_OTHER = "其他/不知道"
-NO_TUTORIAL = "这个我还没有现成的教程。您可以说得具体一点，或者我请社工来帮您。"
-WHICH_ONE = "您问的是哪一个？可以说说名字。"
-HOWTO_WHAT = "您想学怎么用哪个？可以说说名字，或者点下面的按钮。"
-
-# Marketing / policy / tools
-MORE_TIPS = "更多办法"
-SAME_ON_PLATFORM = "这些办法在{platform}上一样适用。"
-NO_MORE_TIPS = "主要的办法就是这些了。想一起商量，可以找社工。"
-MUTUAL_AID = "🤝 互助：{text}"
-SOCIAL_WORKER_HELP = "👩 社工可以帮您：{text}"
-POLICY_HOW = "怎么办：{text}"
-POLICY_CAVEAT = "提醒：{text}"
-POLICY_ELIGIBILITY = "想知道自己符不符合条件，可以按“找社工”，社工帮您一起问。"
-SOURCE_LINE = "来源：{source}（核对：{reviewed}）"
-POLICY_BUTTONS = ("还有别的政策吗", "找社工", "菜单")
-POLICY_TOPICS = (
-    ("补贴扶持", "policy_subsidy"),
-    ("贷款", "policy_loan"),
-    ("交税", "policy_tax"),
-    ("营业执照", "policy_business_license"),
-    ("消费者权益", "policy_consumer_rights"),
-    ("老年人权益", "policy_elderly_services"),
-    ("快递", "policy_express_delivery"),
-)
-POLICY_MENU = "想了解哪方面的政策？"
-TOOL_INTRO = "{need}，可以试试这几个："
-TOOL_LINE = "{n}. {name}：{reason}（上手难度：{difficulty}）"
-TOOL_FOLLOWUP = "想知道怎么用，就说“怎么用”；问收不收费，就说“收费吗”。"
-TOOL_BUTTONS = ("怎么用", "收费吗", "菜单")
-TOOL_NEED_ASK = "您想用工具做什么？"
-TOOL_NEEDS = (
-    ("做海报", "design"),
-    ("剪视频", "video"),
-    ("直播", "live"),
-    ("看店铺数据", "data"),
-    ("管客户", "crm"),
-    ("做表格问卷", "forms"),
-    ("开小店", "minishop"),
-    ("写文案", "copywriting"),
-)
-TOOL_NEED_LABELS = {
-    "design": "做海报和图片", "video": "剪视频", "live": "做直播", "data": "看店铺数据",
-    "crm": "管理老顾客", "forms": "做表格、问卷和接龙", "minishop": "开线上小店", "copywriting": "写文案",
-}
-TOOL_COST = "{name}：{free}"
-TOOL_HOWTO = "{name}怎么开始用："
-PLATFORM_NOTES = "{name}：{summary}"
-ALTERNATIVES = "可以改用：{names}"
-
-# Persona
-PERSONA_ASK = "方便说一下吗：您是开店做生意的，还是想学用手机买东西？这样我回答得更合适。"
-PERSONA_BUTTONS = (("我开店", "merchant"), ("我买东西", "resident"), ("我是社工", "social_worker"))
-PERSONA_SET = "好的，记住啦。"
-SELF_MERCHANT = "好的，您是做生意的，记住啦。我可以帮您网上开店、少花钱做推广、留住回头客，也能讲政策、推荐免费工具。您想先问哪个？"
-SELF_MERCHANT_BUTTONS = ("网上开店", "少花钱做推广", "留住回头客", "政策问答", "免费工具")
-SELF_RESIDENT = "好的，记住啦。我可以一步一步教您用手机买菜、打开大字的长辈模式、防骗，也能讲讲给老年人的政策。您想先学哪个？"
-SELF_SOCIAL_WORKER = "好的，您是社工，记住啦。您可以先替居民、商户试一试：买菜教程、防骗、政策和免费工具都在下面。转给社工的对话，在社工群或 `linli handoff` 里处理。"
-SELF_OTHER = "好的，谢谢您告诉我。您想问什么？点下面的按钮，或者直接打字问我。"
-SELF_RESIDENT_BUTTONS = ("学用手机买菜", "长辈模式", "防骗", "政策问答", "找社工")
-
-# Help from a person (handoff)
-CONSENT_ASK = "我可以把刚才的对话发给社工，让他们来帮您吗？"
-CONSENT_BUTTONS = ("可以", "不用了")
-CONSENT_HOW = "要我把刚才的对话发给社工，请按“可以”，或者打“可以”两个字；不用的话，就按“不用了”。"
-CONSENT_NOT_SHARED = "好的，先不找社工，刚才的对话没有发给社工。"
+# Said by the engine around a hand-off: tickets, the queue, office hours, a social worker's words
 HANDOFF_OPENED = "好的，已经交给社工了（编号 {ticket}）。社工会在这里直接回复您。"
 QUEUE_AHEAD = "您前面还有 {ahead} 位在等，请耐心等一下。"
 QUEUE_FIRST = "您是下一位。"
@@ -178,104 +64,17 @@ HANDOFF_CONTINUED = "您的话已经转给社工，社工会尽快回复。想�
 HANDOFF_ENDED_BY_PERSON = "好的，这次和社工的对话结束了，您的话社工都能看到。您可以接着问我；有需要，随时再说“找社工”。"
 HANDOFF_ALREADY_WAITING = "您已经在等社工了（编号 {ticket}），社工会尽快联系您。{queue}\n等的时候，您也可以接着问我。"
 HANDOFF_PRIVACY_FIRST = "您现在正在和社工聊天。要查看或删除您的信息，请先说“结束对话”，再跟我说“删除我的信息”。"
-HELP_DECLINED = "好的，那我们接着聊。您可以换个说法再问我。"
-COMPLAINT_REPLY = "对不起，没帮上您的忙。我可以把刚才的对话发给社工，让他们来帮您吗？"
 WORKER_PREFIX = "👩 社工{name}："
 CLAIMED_NOTICE = "社工{name}已经来了，接下来您发的消息会直接转给社工。"
 TAKEN_OVER_NOTICE = "接下来由社工{name}继续为您服务，您发的消息会转给他/她。"
 CLOSED_NOTICE = "社工已经结束了这次对话。之后还是我（邻里助手）陪您，有事随时问我。"
 WEEKDAYS = ("", "周一", "周二", "周三", "周四", "周五", "周六", "周日")
-
-# Urgent: facts.md §2 and §2.1 (110, 120, 96110, 12356 verified). Said first, before anything else.
-URGENT_SCAM = (
-    "⚠️ 请马上停止转账！任何人要您的验证码、密码，都不要给，也不要开“屏幕共享”。\n"
-    "已经转了钱，请立刻打 110 报警。拿不准是不是骗子，可以打 96110 反诈专线问一问。"
-)
-URGENT_MEDICAL = (
-    "⚠️ 请马上打 120 叫救护车！说清楚详细地址、病人年龄、哪里不舒服、什么时候开始的。\n"
-    "摔倒了先别急着扶起来，守在旁边等医生。"
-)
-URGENT_SELF_HARM = (
-    "听到您这么说，我很担心您。您不是一个人。\n"
-    "如果现在有危险，请马上打 110 或 120。想找人说说心里话，可以打 12356 心理援助热线。"
-)
-URGENT_ABUSE = (
-    "⚠️ 您的安全最重要。如果正在被打、被关起来或有危险，请马上打 110 报警。\n"
-    "妇女权益受侵害，也可以打 12338 妇联热线咨询。"
-)
-URGENT_MISSING = (
-    "⚠️ 请马上打 110 报警，老人走失属于 110 受理的求助。\n"
-    "准备好老人的照片、穿着、最后出现的地点和时间。"
-)
-URGENT_DANGER = (
-    "⚠️ 请先离开危险的地方，到安全的地方马上打电话：着火了打 119；有人闯进来、抢东西或者要伤人，打 110。\n"
-    "说清楚详细地址和发生了什么。"
-)
 URGENT_HELP = "我已经请社工尽快联系您（紧急编号 {ticket}）。"
 URGENT_HELP_CLOSED = "现在社工下班了，他们上班后会第一时间联系您（紧急编号 {ticket}）。请先打上面的电话。"
 
-# Privacy (PIPL)
-PRIVACY_VIEW = (
-    "我会保存：您发给我的文字（手机号、身份证号、银行卡号和验证码会打码）、我的回复、学习进度和您选的选项。\n"
-    "用途：接着上次的话题帮您，需要时（经您同意）交给社工跟进。"
-    "社工还会看不带名字和号码的汇总数字（比如多少人问过补贴），用来改进回答、向有关部门反映大家的需要。\n"
-    "保存多久：最长半年，过期自动删除。\n"
-    "您可以随时说“删除我的信息”，我就把这些全部删掉（您对回答的评价和学习进度只留下不带名字的次数）；"
-    "想要一份副本，可以找社工。"
-)
-PRIVACY_CONFIRM = "确定要删除我保存的您的全部聊天记录和设置吗？删除后不能恢复。"
-PRIVACY_CONFIRM_BUTTONS = ("确定删除", "不删了")
-PRIVACY_DELETED = "已经删除了您的聊天记录和设置。以后有需要，随时再来找我。"
-PRIVACY_KEPT = "好的，没有删除。"
-# Said when a deletion question is dropped because the person went on to something else.
-PRIVACY_NOT_DONE = "好的，您的信息没有删除，都还在。"
-# The second confirmation (a deletion read with low confidence): exactly what Store.delete_user removes.
-PRIVACY_CONFIRM_AGAIN = (
-    "为了不删错，再跟您确认一次。删除以后：\n"
-    "・您和我的全部聊天记录，还有您和社工的对话，都没有了；\n"
-    "・您学教程学到哪一步、正在问的事情，都清空；\n"
-    "・您的个人资料（比如您是居民还是商户）也删掉。\n"
-    "您找社工的求助单、对回答的评价和学教程的次数，只留下看不出是您的统计数字。删除后不能恢复。\n"
-    "真的要删除吗？"
-)
-PRIVACY_CONFIRM_HOW = "为了不删错，请您说清楚：要删除，请按“确定删除”，或者打“确定”两个字；不删，就按“不删了”。"
-PRIVACY_DELETE_FAQ = (
-    "删除以后，您还能接着用我，也能找社工，就像第一次来一样；只是以前的聊天记录、学习进度和个人资料都没有了，不能恢复。"
-    "您找社工的求助单和对回答的评价，只留下看不出是您的统计数字。"
-)
-PRIVACY_CONFIRM_STILL = "您还要删除吗？"
-PRIVACY_OTHERS = (
-    "抱歉，别人的聊天记录和信息，我不能给您看，也不能替别人删除。每个人的信息，只有本人来找我，才能查看或者删除。\n"
-    "如果是家里人需要帮忙，可以请他本人来跟我说，或者找社工一起办。想知道我存了您自己的什么，请按“查看我的信息”。"
-)
-PRIVACY_OTHERS_BUTTONS = ("查看我的信息", "找社工", "菜单")
+# Telegram only
 IDS = "chat id: {chat}\nyour user id: {user}"
 SLOW_DOWN = "您发得有点快，我跟不上啦。请慢一点，一条一条发，我都会看的。"
-
-# Words older users meet while shopping on the phone, explained in plain words (our own wording).
-GLOSSARY = {
-    "验证码": "验证码就是手机短信里收到的几位数字，用来证明是您本人。只填在您自己正在用的APP里，谁问都不能告诉。",
-    "自提点": "自提点就是家附近帮大家收货的小店或团长家。您在手机上下单，第二天去那里把东西取回家。",
-    "团长": "团长就是负责自提点的人，一般是附近小店的店主。货到了他会通知大家来取。",
-    "购物车": "购物车就像超市里的推车：看中的东西先放进去，最后一起付钱。",
-    "售后": "售后就是买完东西出了问题（坏了、少了、发错了），请平台退款或补发。",
-    "小程序": "小程序是长在微信里的小APP，不用另外下载，在微信里搜名字就能打开。",
-    "二维码": "二维码是一个黑白方块图，用手机“扫一扫”对准它，就能打开付款或网页。",
-    "免密支付": "免密支付就是付钱时不用输密码，自动扣钱。用不着的话最好关掉，更安全。",
-    "先用后付": "先用后付就是先收货、过几天自动扣钱。容易忘了扣款，不需要的话可以关掉。",
-    "长辈模式": "长辈模式就是把APP的字和按钮变大、页面变简单，也叫关怀模式、大字版。",
-    "安全账户": "所谓“安全账户”都是骗子的说法。公安、银行从来不会让您把钱转到什么安全账户。",
-    "屏幕共享": "屏幕共享就是让别人看到您手机上的一切，包括密码和验证码。陌生人让您开，一定是骗子。",
-}
-GLOSSARY_BACK = "我们接着看刚才这一步："
-
-# ---- answer ratings (reports for social workers) ------------------------------------------
-FEEDBACK_ASK = "这个回答有帮助吗？"
-FEEDBACK_YES = "👍 有帮助"
-FEEDBACK_NO = "👎 没帮助"
-FEEDBACK_THANKS = "谢谢您！还有别的想问的，随时跟我说。"
-FEEDBACK_SORRY = "谢谢您告诉我们，我们会把这个回答改好。要不要请社工帮您看看？"
-FEEDBACK_ALREADY = "谢谢，您的评价已经收到了。"
 
 # The command menus set at every start (Telegram's / button): people, and the staff group.
 USER_COMMANDS = (

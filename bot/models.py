@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from dialogues.turn import Reply  # the dialogue makes replies; channels send them
+
+__all__ = ["IncomingMessage", "Reply", "utcnow"]
+
 
 def utcnow() -> str:
     """The current UTC time as ISO 8601 text (what the store writes)."""
@@ -20,12 +24,3 @@ class IncomingMessage:
     channel: str = "terminal"
     chat_id: str = ""
     received_at: str = field(default_factory=utcnow)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One message the bot sends back, with optional quick-reply buttons."""
-
-    text: str
-    buttons: tuple[str, ...] = ()
-    kind: str = ""  # "feedback": the 👍/👎 question (Telegram shows it with inline buttons)

@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
-from dataclasses import dataclass, field
 from typing import Any
 
-from bot import messages as M
-from bot.models import Reply
+from dialogues import texts as M
 from dialogues.schema import Flow, conditions_hold
+from dialogues.state import (
+    MAX_PAUSED, button_action, new_state, pause, persona, pressed_label, restore, take_buttons, typed_number, unpause,
+)
+from dialogues.turn import Reply, Turn
+from dialogues.understand import (
+    ASKING_RE, CLAUSE_RE, MERCHANT_SELF_RE, QUESTION_RE, REFUSE_RE, RESIDENT_SELF_RE, SOCIAL_WORKER_SELF_RE, VAGUE_YES,
+    WORD_RE, capability_of, clear_yes, parse_amount, persona_of_intro, plain, question_after_intro, synthetic,
+    take_entities,
+)
 from nlu.result import ParseResult
 
-RESIDENT_INTENTS = {
-    "grocery_order", "choose_grocery_app", "app_install", "account_login", "address_setup", "payment_setup",
-    "order_pickup", "refund_aftersale", "elderly_mode", "scam_prevention", "policy_elderly_services",
-}
-MERCHANT_INTENTS = {
-    "open_shop", "list_product", "short_video", "live_stream", "shop_dashboard", "policy_subsidy", "policy_loan",
-    "policy_tax", "policy_business_license",
-}
 TOOL_NEED_BY_INTENT = {
     "tool_design": "design", "tool_video": "video", "tool_crm": "crm", "tool_forms": "forms",
     "tool_copywriting": "copywriting",
@@ -54,8 +52,6 @@ FOLLOWUPS = {"followup_cost", "followup_howto"}
 FEEDBACK_WORDS = {M.FEEDBACK_YES: 1, M.FEEDBACK_NO: 0, "👍": 1, "👎": 0, "👍🏻": 1, "👎🏻": 0}
 NAV = {"nav_next", "nav_prev", "nav_repeat", "nav_simpler", "nav_menu", "nav_exit"}
 GLOSSARY_RE = re.compile(r"(.{2,8}?)(是啥|是什么|是啥子|啥意思|什么意思|是干嘛的|是干啥的|指的是|是哪个)")
-CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "几": 3}
-CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
 
 DONT_KNOW_RE = re.compile(r"^\W*(我|俺)?(也)?(不知道|不晓得|不清楚|不懂|搞不清|说不上来|忘了|记不得|其他|别的|都不是|没有|没用过)")
@@ -63,33 +59,13 @@ GROUP_RE = re.compile(r"残疾|残障|低保|退役|军人|大学生|毕业生|�
 FEE_RE = re.compile(r"保证金|押金|多少钱|收费|费用|服务费|佣金|抽成|扣点|抽几个点|几个点|要钱吗|花钱吗")
 MORE_RE = re.compile(r"(别的|其他|其它|更多|还有)(啥|什么|的)?(办法|法子|招|主意|方法)|还有(吗|呢|没有|啥|什么)")
 APPLY_RE = re.compile(r"(怎么|咋|如何|去哪|在哪|哪里|找谁)(儿)?(申请|办|领|报名|弄|问|去)|申请条件|去哪问|找谁")
-MERCHANT_SELF_RE = re.compile(
-    r"^(我|俺|咱|我们|我家)(是|在|家)?(个|一个)?(开|做|卖|干|经营|摆)(了)?(个|一个|一家)?.{0,8}(的|店|铺|生意|摊|老板|超市|部|厂|园|场|馆)(的)?$"
-    r"|^(我|俺)(是)?(个|一个)?(个体户|小商户|商户|店主|老板|摊主|团长|社区团长|农户)(啊|呀)?$"
-)
-RESIDENT_SELF_RE = re.compile(
-    r"^(我|俺)(是|今年)?(个|一个)?(退休的?|退休老人|老人家?|老年人|大爷|大妈|老太太|老头子?|[六七八九]十(多|几)?岁?(了)?)(啊|呀|了)?$"
-)
-SOCIAL_WORKER_SELF_RE = re.compile(
-    r"^(我|俺)(是)?(个|一个|社区的?|街道的?)?(社工|社会工作者|居委会的?|社区工作者|社区的工作人员|网格员|志愿者)(啊|呀)?$"
-)
-QUESTION_RE = re.compile(r"怎么|咋|吗|呢|啥|什么|如何|想|要|能不能|可以|？|\?")
-ASKING_RE = re.compile(QUESTION_RE.pattern + r"|多少|哪|几个|几点")  # a clause that asks something
-CLAUSE_RE = re.compile(r"[\s，,。.!！；;]+")
-REFUSE_RE = re.compile(
-    r"(不|别|甭|先不|暂时不|没必要|不需要|不想)(用|要|找|麻烦|转|叫|联系)?(找|转|叫)?(社工|真人|人工|客服|人了|别人)"
-    r"|^\W*(算了|不用|不要|不了|没事了|不删|别删)"
-)
 FALSE_ALARM_RE = re.compile(
     r"没事|没危险|不危险|不是(那个|这个)?意思|说错了|误会|开玩笑|不是紧急|不紧急|不是说|我说的是|搞错了|打错了|不是真的|虚惊"
 )
-WORD_RE = re.compile(r"\w")  # a letter, digit or Chinese character: the message has words
 # Deleting data and sharing a conversation need a clear yes to that very question (issue 12):
 # 下一步, 继续, 好, 嗯 or an affirm-like parse never delete anything or share anything.
 DELETE_SURE = 0.9  # a privacy_delete read below this gets a second question saying what goes
 CONSENT_KINDS = ("handoff_offer", "handoff_consent")
-PLAIN_RE = re.compile(r"[\W_]+")  # spaces, punctuation and emoji, ignored when reading a short answer
-YES_PREFIXES = ("嗯", "恩", "对", "是的", "是", "好的", "好")  # "嗯，确定" / "好 删吧": the rest decides
 DELETE_YES = frozenset({
     "确定", "确认", "同意", "可以", "是的", "是", "对", "对的", "没错", "确定删除", "确认删除", "同意删除", "可以删",
     "可以删除", "删", "删吧", "删掉", "删掉吧", "删了", "删了吧", "删除", "删除吧", "要删", "要删除", "确定要删",
@@ -100,8 +76,6 @@ CONSENT_YES = frozenset({
     "行啊", "要", "要的", "需要", "麻烦你了", "麻烦您了", "麻烦了", "发吧", "可以发", "发给社工吧", "请社工帮我",
     "好的谢谢", "可以谢谢", "谢谢可以",
 })
-# Agreement that does not say which question it answers: the question is asked once more, plainly.
-VAGUE_YES = frozenset({"好", "嗯", "嗯嗯", "恩", "哦", "噢", "ok", "okay", "好好", "好嘞", "知道了", "收到", "明白", "明白了"})
 DELETE_NO_RE = re.compile(r"不删|别删|不要删|不用删|不想删|不确定|取消|算了|不用了|不要了|留着|保留")
 DELETE_ASK_RE = re.compile(r"吗|么|呢|？|\?|什么|啥|哪些|哪|怎么|能不能|会不会|是不是|可不可以|多久|还能|还可以")
 DELETE_TOPIC_RE = re.compile(r"删|注销|清除|清空|清掉|恢复|找回")
@@ -118,7 +92,6 @@ OTHERS_RECORDS_RE = re.compile(
     OTHER_PERSON + r"(的|跟你|和你|同你)?(聊天记录|对话记录|记录|聊天内容|对话|聊天|信息|资料|数据|档案|消息|说的话"
     r"|说了什么|说了啥|聊了什么|聊了啥|问了什么|问了啥|聊的|说的)"
 )
-MAX_PAUSED = 3  # tutorials remembered behind the paused one
 BUTTON_CHARS = 16  # longer labels are shortened at a natural break (button_label)
 STRONG_BREAKS = "（(〔：:/｜|"
 WEAK_BREAKS = "、，, "
@@ -143,104 +116,6 @@ def button_label(text: str, limit: int = BUTTON_CHARS) -> str:
     return text[: limit - 1] + "…"
 
 
-def question_after_intro(text: str) -> str:
-    """The part after a self-introduction when it asks something ("我是卖水果的 想开个网店" -> 想开个网店)."""
-    parts = [p for p in CLAUSE_RE.split(text.strip()) if p]
-    rest = "".join(parts[1:])
-    return rest if rest and ASKING_RE.search(rest) else ""
-
-
-def persona_of_intro(text: str) -> str:
-    """Who the first clause says the person is (我是开小饭馆的 -> merchant), or ''."""
-    first = CLAUSE_RE.split(text.strip())[0] if text.strip() else ""
-    for persona, rx in (("merchant", MERCHANT_SELF_RE), ("social_worker", SOCIAL_WORKER_SELF_RE),
-                        ("resident", RESIDENT_SELF_RE)):
-        if rx.search(first):
-            return persona
-    return ""
-
-
-def plain(text: str) -> str:
-    """A short answer without spaces, punctuation or emoji, lower-cased ("确定！" -> 确定, "OK" -> ok)."""
-    return PLAIN_RE.sub("", text).lower()
-
-
-def clear_yes(text: str, words: frozenset[str]) -> bool:
-    """True when a typed answer plainly says yes in ``words`` ("确定", "嗯，确定", "可以啊"); 好 or 嗯 alone never do."""
-    t = plain(text)
-    seen = {t, t.rstrip("啊呀哈啦嘛哦")}
-    for _ in range(2):  # "嗯嗯 确定", "对 是的"
-        seen |= {c[len(p):] for c in seen for p in YES_PREFIXES if c.startswith(p) and len(c) > len(p)}
-    return bool(seen & words)
-
-
-def new_state() -> dict[str, Any]:
-    """The state of someone Linli has not talked to yet."""
-    return {
-        "flow": None, "step": 0, "paused": None, "paused_stack": [], "pending": None, "slots": {}, "topic": None,
-        "tool": None, "tools": [], "fallbacks": 0, "persona_asked": False, "buttons": {}, "button_labels": [], "last": [],
-        "turns": 0,
-        "feedback": None, "feedback_turn": -1, "rated": [],
-    }
-
-
-def typed_number(text: str) -> int | None:
-    """A number typed as a button press: 1 to 3 ASCII digits after NFKC (５ and ① count, ٣ and 5,000 digits do not).
-
-    ``isdigit()`` is true for ①, ² and ٣, which ``int()`` cannot read or reads in another script, and
-    ``int()`` refuses more than 4,300 digits; so only short runs of 0-9 are numbers here.
-    """
-    t = unicodedata.normalize("NFKC", text).strip()
-    return int(t) if re.fullmatch(r"[0-9]{1,3}", t) else None
-
-
-MAX_AMOUNT_DIGITS = 12  # a longer "budget" is a pasted number, not money
-
-
-def parse_amount(text: str) -> int | None:
-    """Yuan in a money entity: 500块 -> 500, 两三千 -> 2000, 一千五 -> 1500, 几百块 -> 300, 1.5万 -> 15000.
-
-    Digits are read only as ASCII 0-9 after NFKC (５００块 -> 500); a number longer than
-    ``MAX_AMOUNT_DIGITS`` digits (or with more than 4 decimals) is no amount at all.
-    """
-    t = unicodedata.normalize("NFKC", text).replace(",", "").replace("，", "")
-    m = re.search(r"([0-9]+)(?:\.([0-9]+))?\s*(万|千|百|k)?", t, re.I)
-    if m:
-        whole, frac = m.group(1), m.group(2) or ""
-        if len(whole) > MAX_AMOUNT_DIGITS or len(frac) > 4:
-            return None
-        unit = {"万": 10000, "千": 1000, "百": 100, "k": 1000, "K": 1000}.get(m.group(3) or "", 1)
-        return int(whole) * unit + int(frac or "0") * unit // 10 ** len(frac)
-    total, current, last_unit = 0, 0, 1
-    seen = False
-    for ch in t:
-        if ch in CN_DIGITS:
-            if not seen or current == 0:
-                current = CN_DIGITS[ch]
-            seen = True
-        elif ch in CN_UNITS:
-            unit = CN_UNITS[ch]
-            total += (current or 1) * unit
-            current, last_unit, seen = 0, unit, True
-    if not seen:
-        return None
-    if current:
-        total += current * (last_unit // 10 if last_unit >= 10 else 1)
-    return total or None
-
-
-@dataclass
-class Turn:
-    """What one message produced: replies, the new state, and events for the engine."""
-
-    replies: list[Reply]
-    state: dict[str, Any]
-    events: list[dict[str, Any]] = field(default_factory=list)
-    intent: str = ""
-    capability: str = ""
-    rate: dict[str, str] | None = None  # an answer the person may rate (tutorial, policy, tool)
-
-
 class DialogueManager:
     """Routes each parse to a flow step, a knowledge answer, or a help request."""
 
@@ -253,14 +128,12 @@ class DialogueManager:
 
     def advance(self, state: dict[str, Any] | None, parse: ParseResult, text: str) -> Turn:
         """Handle one message; never raises for odd input."""
-        st = new_state() if state is None else {**new_state(), **state}
+        st = restore(state)
         st["turns"] += 1
         turn = Turn([], st, intent=parse.intent, capability=parse.capability)
-        buttons = st.get("buttons") or {}
-        labels = st.get("button_labels") or list(buttons)
-        st["buttons"], st["button_labels"] = {}, []
-        self._take_entities(st, parse)
-        action = self._button_action(buttons, labels, text)
+        buttons, labels = take_buttons(st)
+        take_entities(st, parse)
+        action = button_action(buttons, labels, text)
         rating = FEEDBACK_WORDS.get(text.strip())
 
         if parse.capability == "urgent":
@@ -343,40 +216,10 @@ class DialogueManager:
         turn.state.setdefault("button_labels", []).extend(labels)
         turn.replies.append(Reply(text, tuple(labels), kind))
 
-    @staticmethod
-    def pressed_label(state: dict[str, Any] | None, text: str) -> str | None:
-        """The label of the button a typed number stands for ("7" -> 其他/不知道), else None."""
-        number = typed_number(text)
-        if not state or number is None:
-            return None
-        labels = state.get("button_labels") or list(state.get("buttons") or {})
-        idx = number - 1
-        return labels[idx] if 0 <= idx < len(labels) else None
-
-    def _button_action(self, buttons: dict[str, Any], labels: list[str], text: str) -> dict[str, Any] | None:
-        t = text.strip()
-        if t in buttons:
-            return buttons[t]
-        label = self.pressed_label({"buttons": buttons, "button_labels": labels}, t)
-        return buttons.get(label) if label is not None else None
-
-    def _take_entities(self, st: dict[str, Any], parse: ParseResult) -> None:
-        slots = st["slots"]
-        for e in parse.entities:
-            if e.entity in ("platform", "region", "product", "tool"):
-                slots[e.entity] = e.value
-            elif e.entity == "money":
-                amount = parse_amount(e.value)
-                if amount:
-                    slots["budget"] = amount
-        if "persona" not in slots:
-            if parse.intent in RESIDENT_INTENTS:
-                slots["persona"] = "resident"
-            elif parse.intent in MERCHANT_INTENTS or parse.capability in ("marketing", "tool"):
-                slots["persona"] = "merchant"
+    pressed_label = staticmethod(pressed_label)
 
     def _persona(self, st: dict[str, Any]) -> str:
-        return str(st["slots"].get("persona") or "")
+        return persona(st)
 
     def _menu(self, turn: Turn, text: str = M.MENU_TEXT) -> None:
         actions = dict(zip(M.MENU_BUTTONS, (
@@ -386,26 +229,10 @@ class DialogueManager:
         self._say(turn, text, tuple(actions.items()))
 
     def _synthetic(self, intent: str, text: str, capability: str = "") -> ParseResult:
-        return ParseResult(text=text, intent=intent, capability=capability or self._capability_of(intent),
-                           confidence=1.0)
+        return synthetic(intent, text, capability)
 
     def _capability_of(self, intent: str) -> str:
-        if intent.startswith("urgent_"):
-            return "urgent"
-        if intent.startswith("mk_"):
-            return "marketing"
-        if intent.startswith("policy_"):
-            return "policy"
-        if intent.startswith("tool_") or intent == "followup_cost":
-            return "tool"
-        if intent in ("request_human", "complain_bot"):
-            return "handoff"
-        if intent.startswith("privacy_"):
-            return "privacy"
-        if intent.startswith("nav_") or intent in ("greet", "thank", "goodbye", "affirm", "deny", "bot_identity",
-                                                   "bot_capabilities", "self_intro"):
-            return "smalltalk"
-        return "teach"
+        return capability_of(intent)
 
     # ---- buttons and pending questions ----------------------------------------------------
 
@@ -941,21 +768,8 @@ class DialogueManager:
         else:
             self._menu(turn)
 
-    @staticmethod
-    def _pause(st: dict[str, Any], flow_id: str, step: int) -> None:
-        """Remember a tutorial to come back to; one paused earlier waits behind it (at most 3)."""
-        earlier = st.get("paused")
-        stack = [p for p in st.get("paused_stack") or [] if p.get("flow") != flow_id]
-        if earlier and earlier.get("flow") != flow_id:
-            stack = [{"flow": earlier["flow"], "step": earlier.get("step", 0)}, *stack][:MAX_PAUSED]
-        st["paused"], st["paused_stack"] = {"flow": flow_id, "step": step}, stack
-
-    @staticmethod
-    def _unpause(st: dict[str, Any]) -> None:
-        """Done with the paused tutorial (resumed, declined or left): the one paused before it is next."""
-        stack = list(st.get("paused_stack") or [])
-        st["paused"] = stack.pop(0) if stack else None
-        st["paused_stack"] = stack
+    _pause = staticmethod(pause)
+    _unpause = staticmethod(unpause)
 
     def _offer_resume(self, turn: Turn) -> None:
         st = turn.state

@@ -1,0 +1,196 @@
+"""Reading a message in its conversation, before any skill answers it.
+
+``read`` is what the engine calls: a typed number becomes its button's words, and a
+self-introduction followed by a question (我是开小饭馆的 美团抽几个点) is answered as the
+question, with the persona remembered. The rest are the readings skills share: which
+capability an intent belongs to, slots from entities, amounts of money, a plain yes or no.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Callable
+
+from dialogues.state import State, pressed_label
+from nlu.result import ParseResult
+
+RESIDENT_INTENTS = {
+    "grocery_order", "choose_grocery_app", "app_install", "account_login", "address_setup", "payment_setup",
+    "order_pickup", "refund_aftersale", "elderly_mode", "scam_prevention", "policy_elderly_services",
+}
+MERCHANT_INTENTS = {
+    "open_shop", "list_product", "short_video", "live_stream", "shop_dashboard", "policy_subsidy", "policy_loan",
+    "policy_tax", "policy_business_license",
+}
+CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "几": 3}
+CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+MAX_AMOUNT_DIGITS = 12  # a longer "budget" is a pasted number, not money
+
+MERCHANT_SELF_RE = re.compile(
+    r"^(我|俺|咱|我们|我家)(是|在|家)?(个|一个)?(开|做|卖|干|经营|摆)(了)?(个|一个|一家)?.{0,8}(的|店|铺|生意|摊|老板|超市|部|厂|园|场|馆)(的)?$"
+    r"|^(我|俺)(是)?(个|一个)?(个体户|小商户|商户|店主|老板|摊主|团长|社区团长|农户)(啊|呀)?$"
+)
+RESIDENT_SELF_RE = re.compile(
+    r"^(我|俺)(是|今年)?(个|一个)?(退休的?|退休老人|老人家?|老年人|大爷|大妈|老太太|老头子?|[六七八九]十(多|几)?岁?(了)?)(啊|呀|了)?$"
+)
+SOCIAL_WORKER_SELF_RE = re.compile(
+    r"^(我|俺)(是)?(个|一个|社区的?|街道的?)?(社工|社会工作者|居委会的?|社区工作者|社区的工作人员|网格员|志愿者)(啊|呀)?$"
+)
+QUESTION_RE = re.compile(r"怎么|咋|吗|呢|啥|什么|如何|想|要|能不能|可以|？|\?")
+ASKING_RE = re.compile(QUESTION_RE.pattern + r"|多少|哪|几个|几点")  # a clause that asks something
+CLAUSE_RE = re.compile(r"[\s，,。.!！；;]+")
+REFUSE_RE = re.compile(
+    r"(不|别|甭|先不|暂时不|没必要|不需要|不想)(用|要|找|麻烦|转|叫|联系)?(找|转|叫)?(社工|真人|人工|客服|人了|别人)"
+    r"|^\W*(算了|不用|不要|不了|没事了|不删|别删)"
+)
+WORD_RE = re.compile(r"\w")  # a letter, digit or Chinese character: the message has words
+PLAIN_RE = re.compile(r"[\W_]+")  # spaces, punctuation and emoji, ignored when reading a short answer
+YES_PREFIXES = ("嗯", "恩", "对", "是的", "是", "好的", "好")  # "嗯，确定" / "好 删吧": the rest decides
+# Agreement that does not say which question it answers: the question is asked once more, plainly.
+VAGUE_YES = frozenset({"好", "嗯", "嗯嗯", "恩", "哦", "噢", "ok", "okay", "好好", "好嘞", "知道了", "收到", "明白", "明白了"})
+
+Parse = Callable[[str], ParseResult]
+
+
+def read(state: State | None, text: str, parse: Parse, intent: str | None = None
+         ) -> tuple[ParseResult, str, State | None]:
+    """What the person said, understood in the conversation: ``(parse, said, state)``.
+
+    ``said`` is the text the dialogue answers (a typed button number becomes the button's
+    words; after a self-introduction, only the question). ``intent`` forces the intent
+    (Telegram commands such as /menu or /human). ``state`` comes back with the persona of an
+    introduction already remembered, as if it had been said on its own.
+    """
+    said = pressed_label(state, text) or text  # "7" -> 其他/不知道
+    if intent is not None:
+        return ParseResult(said, intent, capability_of(intent), 1.0), said, state
+    result = parse(said)
+    rest = question_after_intro(said) if result.intent == "self_intro" else ""
+    if rest:
+        # "我是开小饭馆的 美团抽几个点": the question after the introduction is what to answer.
+        asked = parse(rest)
+        if asked.intent != "self_intro" and not asked.is_fallback:
+            persona = persona_of_intro(said)
+            if persona:  # remembered from the introduction, as if said on its own
+                state = {**(state or {}), "slots": {**((state or {}).get("slots") or {}), "persona": persona}}
+            result, said = asked, rest
+    return result, said, state
+
+
+def question_after_intro(text: str) -> str:
+    """The part after a self-introduction when it asks something ("我是卖水果的 想开个网店" -> 想开个网店)."""
+    parts = [p for p in CLAUSE_RE.split(text.strip()) if p]
+    rest = "".join(parts[1:])
+    return rest if rest and ASKING_RE.search(rest) else ""
+
+
+def persona_of_intro(text: str) -> str:
+    """Who the first clause says the person is (我是开小饭馆的 -> merchant), or ''."""
+    first = CLAUSE_RE.split(text.strip())[0] if text.strip() else ""
+    for persona, rx in (("merchant", MERCHANT_SELF_RE), ("social_worker", SOCIAL_WORKER_SELF_RE),
+                        ("resident", RESIDENT_SELF_RE)):
+        if rx.search(first):
+            return persona
+    return ""
+
+
+def capability_of(intent: str) -> str:
+    """The capability (skill family) an intent belongs to: urgent, marketing, policy, tool, … or teach."""
+    if intent.startswith("urgent_"):
+        return "urgent"
+    if intent.startswith("mk_"):
+        return "marketing"
+    if intent.startswith("policy_"):
+        return "policy"
+    if intent.startswith("tool_") or intent == "followup_cost":
+        return "tool"
+    if intent in ("request_human", "complain_bot"):
+        return "handoff"
+    if intent.startswith("privacy_"):
+        return "privacy"
+    if intent.startswith("nav_") or intent in ("greet", "thank", "goodbye", "affirm", "deny", "bot_identity",
+                                               "bot_capabilities", "self_intro"):
+        return "smalltalk"
+    return "teach"
+
+
+def synthetic(intent: str, text: str, capability: str = "") -> ParseResult:
+    """A parse made by the dialogue itself (a button's intent, a topic answered again)."""
+    return ParseResult(text=text, intent=intent, capability=capability or capability_of(intent), confidence=1.0)
+
+
+def take_entities(st: State, parse: ParseResult) -> None:
+    """Fill the slots from the entities, and guess the persona from what is asked."""
+    slots = st["slots"]
+    for e in parse.entities:
+        if e.entity in ("platform", "region", "product", "tool"):
+            slots[e.entity] = e.value
+        elif e.entity == "money":
+            amount = parse_amount(e.value)
+            if amount:
+                slots["budget"] = amount
+    if "persona" not in slots:
+        if parse.intent in RESIDENT_INTENTS:
+            slots["persona"] = "resident"
+        elif parse.intent in MERCHANT_INTENTS or parse.capability in ("marketing", "tool"):
+            slots["persona"] = "merchant"
+
+
+def parse_amount(text: str) -> int | None:
+    """Yuan in a money entity: 500块 -> 500, 两三千 -> 2000, 一千五 -> 1500, 几百块 -> 300, 1.5万 -> 15000.
+
+    Digits are read only as ASCII 0-9 after NFKC (５００块 -> 500); a number longer than
+    ``MAX_AMOUNT_DIGITS`` digits (or with more than 4 decimals) is no amount at all.
+    """
+    t = unicodedata.normalize("NFKC", text).replace(",", "").replace("，", "")
+    m = re.search(r"([0-9]+)(?:\.([0-9]+))?\s*(万|千|百|k)?", t, re.I)
+    if m:
+        whole, frac = m.group(1), m.group(2) or ""
+        if len(whole) > MAX_AMOUNT_DIGITS or len(frac) > 4:
+            return None
+        unit = {"万": 10000, "千": 1000, "百": 100, "k": 1000, "K": 1000}.get(m.group(3) or "", 1)
+        return int(whole) * unit + int(frac or "0") * unit // 10 ** len(frac)
+    total, current, last_unit = 0, 0, 1
+    seen = False
+    for ch in t:
+        if ch in CN_DIGITS:
+            if not seen or current == 0:
+                current = CN_DIGITS[ch]
+            seen = True
+        elif ch in CN_UNITS:
+            unit = CN_UNITS[ch]
+            total += (current or 1) * unit
+            current, last_unit, seen = 0, unit, True
+    if not seen:
+        return None
+    if current:
+        total += current * (last_unit // 10 if last_unit >= 10 else 1)
+    return total or None
+
+
+def plain(text: str) -> str:
+    """A short answer without spaces, punctuation or emoji, lower-cased ("确定！" -> 确定, "OK" -> ok)."""
+    return PLAIN_RE.sub("", text).lower()
+
+
+def clear_yes(text: str, words: frozenset[str]) -> bool:
+    """True when a typed answer plainly says yes in ``words`` ("确定", "嗯，确定", "可以啊"); 好 or 嗯 alone never do."""
+    t = plain(text)
+    seen = {t, t.rstrip("啊呀哈啦嘛哦")}
+    for _ in range(2):  # "嗯嗯 确定", "对 是的"
+        seen |= {c[len(p):] for c in seen for p in YES_PREFIXES if c.startswith(p) and len(c) > len(p)}
+    return bool(seen & words)
+
+
+def yes_or_no(parse: ParseResult, text: str) -> tuple[bool, bool]:
+    """``(yes, no)`` for a light question (go on with the tutorial? which app?): 继续/好/要 or 不用/算了."""
+    no = parse.intent in ("deny", "nav_exit") or bool(REFUSE_RE.search(text))
+    yes = not no and (parse.intent in ("affirm", "nav_next") or text.strip() in ("继续", "好", "好的", "要", "是"))
+    return yes, no
+
+
+__all__: list[str] = [
+    "capability_of", "clear_yes", "parse_amount", "persona_of_intro", "plain", "question_after_intro", "read",
+    "synthetic", "take_entities", "yes_or_no",
+]
