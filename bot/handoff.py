@@ -18,7 +18,7 @@ import sqlite_utils
 from bot.errors import ConfigError, HandoffError
 from bot.models import utcnow
 from bot.privacy import mask
-from bot.outbox import PRIORITY_REPLY, PRIORITY_STAFF, PUSH_CHANNELS, STAFF_CHAT, Outbox
+from bot.outbox import PRIORITY_REPLY, PRIORITY_STAFF, PUSH_CHANNELS, STAFF_CHANNEL, STAFF_CHAT, Outbox
 from bot.store import TICKET_MESSAGES, TICKETS, WORKER_ACTIONS, WORKERS
 
 PERSON_ENDED_NOTE = "ended by the person"
@@ -284,8 +284,10 @@ class Handoff:
         """
         with self.db.atomic():
             mid = self.add_message(ticket.id, "user", text)
-            if ticket.channel in PUSH_CHANNELS:
-                self.out.enqueue(ticket.channel, STAFF_CHAT, "relay", mask(text), user_id=ticket.user_id,
+            # The staff group is on Telegram: relay there when the person is, or when the ticket was
+            # posted there (a web or terminal person whose ticket a worker claimed in the group).
+            if ticket.channel in PUSH_CHANNELS or ticket.staff_message_id or ticket.thread_id:
+                self.out.enqueue(STAFF_CHANNEL, STAFF_CHAT, "relay", mask(text), user_id=ticket.user_id,
                                  ticket_id=ticket.id, ticket_message_id=mid, priority=PRIORITY_STAFF)
         return mid
 

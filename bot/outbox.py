@@ -26,6 +26,8 @@ from bot.store import OUTBOX
 PUSH_CHANNELS = ("telegram",)
 # The chat id of outbox rows meant for the staff group: the channel knows the real id.
 STAFF_CHAT = "staff"
+# The staff group lives on Telegram, whatever channel the person writes from.
+STAFF_CHANNEL = "telegram"
 
 # Lower sends first: the person's urgent answer before anything else.
 PRIORITY_URGENT_REPLY = 0

@@ -253,3 +253,14 @@ def test_outbox_rows_back_off_keep_order_and_hold_no_words_once_sent(make_engine
     assert sent.status == "sent" and sent.text == "" and sent.sent_at
     engine.store.delete_user("tg:5")
     assert box.pending(chat_id=5) == [] and len(box.pending(chat_id=6)) == 1
+
+
+def test_a_web_persons_words_reach_the_staff_group_when_the_ticket_was_posted_there(make_engine):
+    engine = make_engine()
+    ticket = claimed_ticket(engine, "web:abc")
+    say(engine, "web:abc", "老师我还在", channel="web")
+    assert engine.handoff.out.pending(chat_id="staff") == []  # never posted to Telegram: nothing to relay to
+    engine.handoff.mark_notified(ticket.id, 777)  # the Telegram bot posted it; a worker claimed it there
+    say(engine, "web:abc", "老师您看到了吗", channel="web")
+    rows = engine.handoff.out.pending(chat_id="staff")
+    assert [(r.channel, r.kind, r.ticket_id, r.text) for r in rows] == [("telegram", "relay", ticket.id, "老师您看到了吗")]
