@@ -249,3 +249,25 @@ def test_confused_with_and_entity_report_figures():
     ents = rep.entity_report
     assert ents["platform"] == {"precision": 1.0, "recall": 0.5, "f1-score": 2 / 3, "support": 2}
     assert ents["money"]["precision"] == 0.0 and ents["micro avg"]["precision"] == 0.5
+
+
+def test_backup_copies_a_consistent_database_and_log_file(make_engine, tmp_path, capsys):
+    import sqlite3
+
+    engine, db = _seeded(make_engine, tmp_path)
+    dest = tmp_path / "backups" / "linli-copy.db"
+    log = tmp_path / "logs" / "linli.log"
+    assert cli.main(["--db", db, "--log-file", str(log), "backup", str(dest)]) == 0
+    assert "integrity ok" in capsys.readouterr().out
+    copy = sqlite3.connect(dest)
+    assert copy.execute("SELECT COUNT(*) FROM transcript").fetchone()[0] == engine.store.db["transcript"].count > 0
+    assert copy.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 1
+    assert cli.main(["--db", db, "backup", str(dest)]) == 1  # never overwrite by surprise
+    assert "--force" in capsys.readouterr().err
+    assert cli.main(["--db", db, "backup", str(dest), "--force"]) == 0
+    assert cli.main(["--db", str(tmp_path / "none.db"), "backup", str(tmp_path / "x.db")]) == 1
+    for handler in list(__import__("logging").getLogger().handlers):
+        if getattr(handler, "baseFilename", "") == str(log):
+            handler.close()
+            __import__("logging").getLogger().removeHandler(handler)
+    assert log.is_file()
