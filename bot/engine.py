@@ -22,7 +22,8 @@ from bot.outbox import PUSH_CHANNELS
 from bot.privacy import mask
 from bot.store import Store, open_db
 from dialogues.loader import load_flows
-from dialogues.manager import DialogueManager, persona_of_intro, question_after_intro
+from dialogues.manager import DialogueManager
+from dialogues.understand import read
 from knowledge.kb import KnowledgeBase, build_knowledge
 from nlu.pipeline import Pipeline, load_pipeline
 from nlu.result import ParseResult
@@ -85,21 +86,9 @@ class Engine:
         """
         msg = clean_message(msg)  # lone surrogates from a broken client, in the text or the ids
         state = self.store.load_state(msg.user_id)
-        # A typed button number is understood as the button's words ("7" -> 其他/不知道).
-        said = self.manager.pressed_label(state, msg.text) or msg.text
-        if intent is not None:
-            parse = ParseResult(said, intent, self.manager._capability_of(intent), 1.0)
-        else:
-            parse = self.pipeline.parse(said)
-            rest = question_after_intro(said) if parse.intent == "self_intro" else ""
-            if rest:
-                # "我是开小饭馆的 美团抽几个点": the question after the introduction is what to answer.
-                asked = self.pipeline.parse(rest)
-                if asked.intent != "self_intro" and not asked.is_fallback:
-                    persona = persona_of_intro(said)
-                    if persona:  # remembered from the introduction, as if said on its own
-                        state = {**(state or {}), "slots": {**((state or {}).get("slots") or {}), "persona": persona}}
-                    parse, said = asked, rest
+        # Understood in its conversation: a typed button number is the button's words ("7" -> 其他/不知道),
+        # and after a self-introduction the question is what is answered (the persona is remembered).
+        parse, said, state = read(state, msg.text, self.pipeline.parse, intent)
         # From here on only the masked text is stored, logged or shown to staff (PIPL).
         msg = IncomingMessage(msg.user_id, mask(msg.text), msg.channel, msg.chat_id, msg.received_at)
         inbox = self._deliver_outbox(msg.user_id)

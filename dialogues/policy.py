@@ -1,0 +1,264 @@
+"""Which skill takes the turn: what the state expects first, then the global NLU.
+
+``advance`` reads one message against the conversation state, in this order:
+
+1. urgent words, always first (the hotline comes before anything else);
+2. a correction right after an alarm (不是 我说的是…: a false alarm);
+3. a rating of the last answer (👍 / 👎);
+4. a button of the last turn, by its label or its number (``do_action``);
+5. no words at all (😀, ？？？), or a number that is no button;
+6. the answer to a question the bot asked (``answer_pending``: deletion, consent, resume, which app);
+7. ``route``: inside a tutorial, a slot the step asks for, glossary words and navigation;
+   follow-ups on the last topic (收费吗, 那抖音呢, 还有别的办法吗, 怎么申请, 开店要多少保证金);
+   a self-introduction; and only then the capability the NLU chose (``SKILLS``).
+
+Model: Rasa's split of NLU (what was said) from dialogue policy (what to do given the
+history), and python-telegram-bot's handler groups (who takes this update, in a fixed order).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from typing import Any
+
+from dialogues import texts as T
+from dialogues.schema import Flow
+from dialogues.skills import SKILLS, answers, handoff, marketing, privacy, smalltalk, tools, tutorial, urgent
+from dialogues.skills import policy as policy_skill
+from dialogues.skills.base import Context, Respond, menu, menu_button, say, worker_button
+from dialogues.state import State, button_action, pause, restore, take_buttons, typed_number
+from dialogues.turn import Turn
+from dialogues.understand import WORD_RE, capability_of, synthetic, take_entities, yes_or_no
+from nlu.result import ParseResult
+
+FOLLOWUPS = {"followup_cost", "followup_howto"}
+NAV = {"nav_next", "nav_prev", "nav_repeat", "nav_simpler", "nav_menu", "nav_exit"}
+FEE_RE = re.compile(r"保证金|押金|多少钱|收费|费用|服务费|佣金|抽成|扣点|抽几个点|几个点|要钱吗|花钱吗")
+MORE_RE = re.compile(r"(别的|其他|其它|更多|还有)(啥|什么|的)?(办法|法子|招|主意|方法)|还有(吗|呢|没有|啥|什么)")
+APPLY_RE = re.compile(r"(怎么|咋|如何|去哪|在哪|哪里|找谁)(儿)?(申请|办|领|报名|弄|问|去)|申请条件|去哪问|找谁")
+# Who answers a routed message: every skill but urgent, which only ever goes first (advance).
+ROUTED: dict[str, Respond] = {cap: respond for cap, respond in SKILLS.items() if cap != "urgent"}
+# Answering the last topic again with new details (那抖音呢 / 预算只有500呢).
+TOPIC_SKILLS: dict[str, Respond] = {cap: SKILLS[cap] for cap in ("marketing", "policy", "tool")}
+
+
+def make_context(flows: dict[str, Flow], kb: Any, fallbacks_before_handoff: int = 2) -> Context:
+    """The context skills answer from, with this policy as the one that routes handed-back messages."""
+    ctx = Context(flows, kb, fallbacks_before_handoff)
+    ctx.route = partial(route, ctx)
+    ctx.answer_topic = partial(answer_topic, ctx)
+    return ctx
+
+
+def advance(ctx: Context, state: State | None, parse: ParseResult, text: str) -> Turn:
+    """Handle one message; never raises for odd input."""
+    st = restore(state)
+    st["turns"] += 1
+    turn = Turn([], st, intent=parse.intent, capability=parse.capability)
+    buttons, labels = take_buttons(st)
+    take_entities(st, parse)
+    action = button_action(buttons, labels, text)
+    rating = smalltalk.rating(text)
+
+    if parse.capability == "urgent":
+        # Safety first: the hotline comes before anything else, whatever was going on.
+        urgent.respond(ctx, turn, parse, text)
+    elif urgent.corrects_alarm(st, text):
+        # "不是 我说的是清仓打折" right after an alarm: say so, and the ticket becomes a normal one.
+        urgent.false_alarm(ctx, turn)
+    elif rating is not None:
+        smalltalk.rate(turn, rating)
+    elif action is not None:
+        do_action(ctx, turn, action, parse, text)
+    elif not WORD_RE.search(text) and not st.get("pending"):
+        say(turn, T.NON_TEXT_MESSAGE)  # 😀😀😀 or ？？？: ask for words, do not guess
+    elif (typed_number(text) is not None or text.strip().isdigit()) and len(text.strip()) <= 2 \
+            and not tutorial.asks_slot(ctx, st):
+        # "9" with seven buttons (or ⑩, or ٣): never read a stray number as goodbye; the same buttons again.
+        again = tuple((label, buttons[label]) for label in labels if label in buttons)
+        if again:
+            say(turn, T.NO_SUCH_BUTTON, again)
+        else:
+            menu(turn, T.NO_SUCH_BUTTON)
+    elif not answer_pending(ctx, turn, parse, text):
+        route(ctx, turn, parse, text)
+    smalltalk.maybe_ask_feedback(turn)
+    if turn.replies:
+        st["last"] = [r.text for r in turn.replies if r.kind != "feedback"]
+    return turn
+
+
+# ---- buttons and pending questions --------------------------------------------------------
+
+def do_action(ctx: Context, turn: Turn, action: dict[str, Any], parse: ParseResult, text: str) -> None:
+    """A button of the last turn was pressed: do what it says."""
+    st = turn.state
+    if "slots" in action:
+        st["slots"].update(action["slots"])
+    if "intent" in action:
+        turn.intent, turn.capability = action["intent"], capability_of(action["intent"])
+    if "feedback" in action:
+        smalltalk.rate(turn, int(action["feedback"]))
+    elif action.get("more"):
+        marketing.more(ctx, turn, action["intent"], text)
+    elif "need" in action:
+        tools.recommend(ctx, turn, synthetic("tool_recommend", text), need=action["need"])
+    elif "tool_howto" in action:
+        st["tool"] = action["tool_howto"]
+        tools.follow_up(ctx, turn, synthetic("followup_howto", text), text)
+    elif "goto" in action and st.get("flow") in ctx.flows:
+        flow = ctx.flows[st["flow"]]
+        st["step"] = max(0, flow.step_index(action["goto"]))
+        tutorial.show_step(turn, flow)
+    elif "nav" in action:
+        route(ctx, turn, synthetic(action["nav"], text), text)
+    elif "intent" in action:
+        turn.intent, turn.capability = action["intent"], capability_of(action["intent"])
+        st["pending"] = None
+        route(ctx, turn, synthetic(action["intent"], text), text)
+    elif "flow" in action:
+        st["pending"] = None
+        tutorial.start_flow(ctx, turn, ctx.flows[action["flow"]])
+    elif "entry" in action:
+        st["pending"] = None
+        answers.answer_entry(ctx, turn, action["entry"], text)
+    elif "policy_menu" in action:
+        policy_skill.policy_menu(turn)
+    elif "persona" in action:
+        smalltalk.set_persona(turn, action["persona"])
+    elif "answer" in action and action.get("question") not in (None, (st.get("pending") or {}).get("type")):
+        # A yes/no button of another question is no answer to this one: read it as typed words.
+        if not answer_pending(ctx, turn, parse, text):
+            route(ctx, turn, parse, text)
+    elif "answer" in action:
+        intent = "affirm" if action["answer"] == "yes" else "deny"
+        # The question's own button is an explicit answer (deleting and sharing need one).
+        pressed = str(action["answer"]) if action.get("question") else None
+        if not answer_pending(ctx, turn, synthetic(intent, text), text, pressed):
+            route(ctx, turn, synthetic(intent, text), text)
+    else:
+        # A plain label: understand it like typed text.
+        if not answer_pending(ctx, turn, parse, text):
+            route(ctx, turn, parse, text)
+
+
+def answer_pending(ctx: Context, turn: Turn, parse: ParseResult, text: str, pressed: str | None = None) -> bool:
+    """Answer a question the bot asked last turn; False when the message is about something else.
+
+    ``pressed`` is "yes" or "no" when the question's own button was pressed.
+    """
+    st = turn.state
+    pending = st.get("pending")
+    if not pending:
+        return False
+    kind = pending.get("type")
+    if kind == "confirm_delete":
+        return privacy.confirm_delete(ctx, turn, pending, parse, text, pressed)
+    if kind in handoff.CONSENT_KINDS:
+        return handoff.consent(ctx, turn, pending, parse, text, pressed)
+    yes, no = yes_or_no(parse, text)
+    st["pending"] = None
+    if kind == "resume":
+        return tutorial.answer_resume(ctx, turn, yes, no)
+    if kind == "choose_platform":
+        return tutorial.answer_platform(ctx, turn, pending, parse, text, no)
+    return False
+
+
+# ---- routing ------------------------------------------------------------------------------
+
+def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
+    """What the state expects (tutorial step, glossary, follow-ups), then the capability the NLU chose."""
+    st = turn.state
+    intent, cap = parse.intent, parse.capability
+    in_flow = st.get("flow") in ctx.flows
+    if in_flow and tutorial.answer_ask(ctx, turn, parse, text):
+        return
+    if tutorial.glossary(ctx, turn, text):
+        return
+    if in_flow and (intent in NAV or intent == "affirm"):
+        tutorial.navigate(ctx, turn, intent)
+        return
+    if intent in NAV or (intent in ("affirm",) and st.get("paused")):
+        tutorial.navigate_outside(ctx, turn, intent, text)
+        return
+    if parse.is_fallback:
+        if tools.follow_up(ctx, turn, parse, text):
+            return
+        answers.fallback(ctx, turn, parse, text)
+        return
+    if cap != "out_of_scope":
+        st["fallbacks"] = 0
+    if intent in FOLLOWUPS or looks_like_followup(st, parse, text):
+        if tools.follow_up(ctx, turn, parse, text):
+            return
+    if topic_followup(ctx, turn, parse, text) or smalltalk.says_who_they_are(turn, parse, text):
+        return
+    if shop_fees(ctx, turn, parse, text):
+        return
+    was_in = st.get("flow")
+    was_step = st.get("step", 0)
+    respond = ROUTED.get(cap, smalltalk.out_of_scope)
+    respond(ctx, turn, parse, text)
+    same_flow = any(e["type"] == "same_flow" for e in turn.events)
+    if was_in in ctx.flows and st.get("flow") == was_in and not same_flow:
+        # A new question in the middle of a tutorial (small talk too, 你是机器人吗): answered; offer to go back.
+        pause(st, was_in, was_step)
+        st["flow"] = None
+    if st.get("paused") and st.get("flow") is None and st.get("pending") is None and cap not in ("handoff",):
+        tutorial.offer_resume(ctx, turn)
+    smalltalk.maybe_ask_persona(turn, cap)
+
+
+def answer_topic(ctx: Context, turn: Turn, intent: str, text: str) -> None:
+    """Answer the last topic (or ``intent``) again, with the slots as they are now."""
+    cap = capability_of(intent)
+    turn.intent, turn.capability = intent, cap
+    TOPIC_SKILLS.get(cap, tutorial.respond)(ctx, turn, synthetic(intent, text, cap), text)
+
+
+# ---- follow-ups on the last topic ---------------------------------------------------------
+
+def looks_like_followup(st: State, parse: ParseResult, text: str) -> bool:
+    """"那抖音呢" / "预算只有500呢": a short message that only changes a slot of the last topic."""
+    short = len(re.sub(r"\W", "", text)) <= 12
+    has_slot = any(e.entity in ("platform", "money") for e in parse.entities)
+    return bool(st.get("topic")) and short and has_slot and parse.capability not in ("urgent", "handoff")
+
+
+def topic_followup(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
+    """A short question that only makes sense about the last answer: 还有别的办法吗 / 怎么申请 / 要交多少."""
+    st = turn.state
+    topic = st.get("topic") or {}
+    if not topic.get("intent") or parse.entities or len(re.sub(r"\W", "", text)) > 14:
+        return False
+    cap = capability_of(topic["intent"])
+    if cap == "marketing" and MORE_RE.search(text):
+        if topic.get("more"):
+            marketing.no_more(turn)
+        else:
+            marketing.more(ctx, turn, topic["intent"], text)
+        return True
+    entry = ctx.kb.get(topic["entry"]) if cap == "policy" and topic.get("entry") else None
+    if entry and APPLY_RE.search(text):
+        policy_skill.how_to_apply(turn, entry)
+        return True
+    if entry and parse.intent == "followup_cost" and not parse.entity_values("tool"):
+        policy_skill.say_policy(turn, entry)  # "一个月卖多少不用交": the amounts are in the policy itself
+        return True
+    return False
+
+
+def shop_fees(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
+    """"拼多多开店要多少保证金" / "美团外卖抽几个点": say where the fees are, never a guessed figure."""
+    st = turn.state
+    about_shop = parse.intent == "open_shop" or (st.get("topic") or {}).get("intent") == "open_shop"
+    if not (about_shop and FEE_RE.search(text)):
+        return False
+    named = parse.entity_values("platform") or [str(st["slots"].get("platform") or T.ANY_PLATFORM)]
+    if st.get("flow") is None:
+        st["topic"] = {"intent": "open_shop"}  # "那抽几个点呢" next is still about opening a shop
+    first = (T.OPEN_SHOP_BUTTON, {"flow": "open_shop_tutorial"}) if "open_shop_tutorial" in ctx.flows else menu_button()
+    answers.platform_fees(turn, named[0], (first, worker_button()))
+    return True

@@ -1,0 +1,19 @@
+"""One module per capability, each with ``respond(ctx, turn, parse, text) -> None``.
+
+``SKILLS`` maps the capability the policy chose to the skill that answers. Adding a
+capability = adding a module with ``CAPABILITY`` and ``respond`` and listing it here.
+``answers`` (knowledge-base answers and the fallback) and ``hotlines`` (handed over by the
+policy skill) serve the others; ``base`` is what they all share.
+"""
+
+from __future__ import annotations
+
+from dialogues.skills import handoff, marketing, policy, privacy, smalltalk, tools, tutorial, urgent
+from dialogues.skills.base import Context, Respond
+
+SKILLS: dict[str, Respond] = {
+    skill.CAPABILITY: skill.respond
+    for skill in (tutorial, marketing, policy, tools, handoff, privacy, smalltalk, urgent)
+}
+
+__all__ = ["SKILLS", "Context", "Respond"]

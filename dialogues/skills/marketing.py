@@ -1,0 +1,98 @@
+"""Shop tips: the marketing entries, filtered by the person's platform and budget.
+
+Three tips first (those for their platform first), 更多办法 for the rest, mutual aid and
+what a social worker can do; 怎么当社区团长 starts the group-buy leader tutorial instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dialogues import texts as T
+from dialogues.skills import answers, tutorial
+from dialogues.skills.base import Context, menu_button, say, worker_button
+from dialogues.turn import Turn
+from dialogues.understand import synthetic
+from nlu.result import ParseResult
+
+CAPABILITY = "marketing"
+PLATFORM_FAMILY = {
+    "抖店": "抖音", "抖音": "抖音", "快手小店": "快手", "快手": "快手", "微信小店": "微信", "视频号": "微信",
+    "微信": "微信", "企业微信": "微信", "拼多多": "拼多多", "多多买菜": "拼多多", "美团外卖": "美团", "美团": "美团",
+    "淘宝": "淘宝", "小红书": "小红书",
+}
+TIPS_SHOWN = 3  # tips in the first answer; 更多办法 shows the rest
+
+
+def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
+    """The first tips for this marketing intent."""
+    tips(ctx, turn, parse)
+
+
+def more(ctx: Context, turn: Turn, intent: str, text: str) -> None:
+    """更多办法 / 还有别的办法吗: the tips not shown yet; the topic remembers they were."""
+    st = turn.state
+    tips(ctx, turn, synthetic(intent, text), more=True)
+    st["topic"] = {**(st.get("topic") or {}), "more": True}
+
+
+def no_more(turn: Turn) -> None:
+    """Every tip was shown already."""
+    say(turn, T.NO_MORE_TIPS, (worker_button(), menu_button()))
+
+
+def tips(ctx: Context, turn: Turn, parse: ParseResult, more: bool = False) -> None:
+    """The entry's tips that suit the person's platform and budget (``more``: after the first three)."""
+    st = turn.state
+    leader = ctx.flows.get("community_groupbuy_leader_tutorial")
+    if leader and not more and parse.intent in leader.intents and re.search(r"团长|建群|管群|群主", parse.text or ""):
+        tutorial.start_flow(ctx, turn, leader, parse.intent)  # "怎么当社区团长": the tutorial is the answer
+        return
+    entries = ctx.kb.by_intent(parse.intent, "marketing")
+    if not entries:
+        answers.answer_from_search(ctx, turn, parse.text or parse.intent, parse)
+        return
+    entry = entries[0]
+    slots = st["slots"]
+    family = PLATFORM_FAMILY.get(str(slots.get("platform") or ""), slots.get("platform"))
+    budget = slots.get("budget")
+    fitting = []
+    for tip in entry.get("tips") or []:
+        tip = tip if isinstance(tip, dict) else {"text": str(tip)}
+        platforms = [PLATFORM_FAMILY.get(p, p) for p in tip.get("platforms") or []]
+        if platforms and family not in platforms:
+            continue
+        if budget is not None and (
+            (tip.get("budget_max") is not None and budget > tip["budget_max"])
+            or (tip.get("budget_min") is not None and budget < tip["budget_min"])
+        ):
+            continue
+        fitting.append((bool(platforms), tip["text"]))
+    fitting.sort(key=lambda t: not t[0])  # tips for their platform first
+    shown = fitting[TIPS_SHOWN:] if more else fitting[:TIPS_SHOWN]
+    if more and not shown:
+        no_more(turn)
+        return
+    lines = [f"【{entry['title']}】"]
+    context = "、".join(x for x in (family or "", T.BUDGET.format(budget=budget) if budget else "") if x)
+    if context:
+        lines[0] += f"（{context}）"
+    lines += [f"{i}. {t}" for i, (_, t) in enumerate(shown, 1)]
+    if family and not any(specific for specific, _ in fitting):
+        lines.append(T.SAME_ON_PLATFORM.format(platform=family))
+    extra = []
+    if entry.get("mutual_aid") and not more:
+        extra.append(T.MUTUAL_AID.format(text=entry["mutual_aid"]))
+    if entry.get("social_worker") and not more:
+        extra.append(T.SOCIAL_WORKER_HELP.format(text=entry["social_worker"]))
+    buttons: list[Any] = [(f.title, {"flow": f.id}) for f in ctx.flows.values() if parse.intent in f.intents]
+    if not more and len(fitting) > TIPS_SHOWN:
+        buttons.append((T.MORE_TIPS, {"intent": parse.intent, "more": True}))
+    buttons += [worker_button(), menu_button()]
+    if extra:
+        say(turn, "\n".join(lines))
+        say(turn, "\n".join(extra), tuple(buttons))
+    else:
+        say(turn, "\n".join(lines), tuple(buttons))
+    st["topic"] = {"intent": parse.intent}

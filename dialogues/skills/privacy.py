@@ -1,0 +1,98 @@
+"""Privacy (PIPL): what is stored and why, deleting it after a clear yes, and never others' records.
+
+删除我的信息 asks once (twice when the request was read with low confidence, the second time
+saying exactly what goes); only the question's own button or a clear yes deletes (issue 12).
+A question about the deletion is answered and the question stays open; anything else drops
+it, says nothing was deleted, and is answered as usual.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dialogues import texts as T
+from dialogues.skills.base import Context, answer_buttons, drop_question, say
+from dialogues.state import ask, answered, new_state
+from dialogues.turn import Turn
+from dialogues.understand import REFUSE_RE, VAGUE_YES, clear_yes, plain
+from nlu.result import ParseResult
+
+CAPABILITY = "privacy"
+# Deleting data and sharing a conversation need a clear yes to that very question (issue 12):
+# 下一步, 继续, 好, 嗯 or an affirm-like parse never delete anything or share anything.
+DELETE_SURE = 0.9  # a privacy_delete read below this gets a second question saying what goes
+DELETE_YES = frozenset({
+    "确定", "确认", "同意", "可以", "是的", "是", "对", "对的", "没错", "确定删除", "确认删除", "同意删除", "可以删",
+    "可以删除", "删", "删吧", "删掉", "删掉吧", "删了", "删了吧", "删除", "删除吧", "要删", "要删除", "确定要删",
+    "确定要删除", "全删", "全删了吧", "都删了吧", "全部删除",
+})
+DELETE_NO_RE = re.compile(r"不删|别删|不要删|不用删|不想删|不确定|取消|算了|不用了|不要了|留着|保留")
+DELETE_ASK_RE = re.compile(r"吗|么|呢|？|\?|什么|啥|哪些|哪|怎么|能不能|会不会|是不是|可不可以|多久|还能|还可以")
+DELETE_TOPIC_RE = re.compile(r"删|注销|清除|清空|清掉|恢复|找回")
+# Someone else's records (把张阿姨的聊天记录发给我): refused, never read as "delete mine".
+OTHER_PERSON = (
+    r"(别人|他人|其他人|其它人|别的人|旁人|人家|外人|其他用户|别的用户|其他居民|其他老人|别的老人|(?<!其)他们?|她们?"
+    r"|老伴儿?|老头子|老太婆|老婆子|爱人|丈夫|老公|妻子|媳妇儿?|老婆|儿子|女儿|闺女|孙子|孙女|外孙女?|儿媳妇?|女婿|孩子"
+    r"|邻居|朋友|同事|亲戚|家人|家里人|妈妈?|爸爸?|母亲|父亲|婆婆|公公|岳父|岳母|丈母娘|老丈人|哥哥?|姐姐?|弟弟?|妹妹?"
+    r"|[\u4e00-\u9fff]?(阿姨|大爷|大妈|大娘|奶奶|爷爷|姥姥|姥爷|外婆|外公|叔叔?|婶婶?|婶子|伯伯?|大姐|大哥|师傅|老师|老太太?)"
+    r"|[老小][张王李赵刘陈杨黄周吴徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余杜叶程魏苏吕丁任卢姚沈钟"
+    r"姜崔谭陆范汪廖石金贾夏付方邹熊白孟秦邱侯江尹薛段雷龙史陶贺毛郝顾龚邵万钱严孔汤])"
+)
+OTHERS_RECORDS_RE = re.compile(
+    OTHER_PERSON + r"(的|跟你|和你|同你)?(聊天记录|对话记录|记录|聊天内容|对话|聊天|信息|资料|数据|档案|消息|说的话"
+    r"|说了什么|说了啥|聊了什么|聊了啥|问了什么|问了啥|聊的|说的)"
+)
+
+
+def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
+    """What is stored (privacy_view), the deletion question (privacy_delete), or a kind no to others' records."""
+    if OTHERS_RECORDS_RE.search(parse.text or ""):
+        # 把张阿姨的聊天记录发给我: a person's data is shown to or deleted by that person only.
+        actions = ({"intent": "privacy_view"}, {"intent": "request_human"}, {"nav": "nav_menu"})
+        say(turn, T.PRIVACY_OTHERS, tuple(zip(T.PRIVACY_OTHERS_BUTTONS, actions)))
+    elif parse.intent == "privacy_delete":
+        # A clear request is asked once; a weak reading twice, the second time saying what goes.
+        left = 1 if parse.confidence >= DELETE_SURE else 2
+        ask(turn.state, "confirm_delete", left=left)
+        say(turn, T.PRIVACY_CONFIRM, answer_buttons("confirm_delete", T.PRIVACY_CONFIRM_BUTTONS))
+    else:
+        say(turn, T.PRIVACY_VIEW)
+
+
+def confirm_delete(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResult, text: str,
+                   pressed: str | None) -> bool:
+    """确定要删除…？ Only its own button or a clear yes (确定/是的/可以/同意) deletes (issue 12).
+
+    ``pressed`` is "yes" or "no" when the question's own button was pressed.
+    """
+    st = turn.state
+    buttons = answer_buttons("confirm_delete", T.PRIVACY_CONFIRM_BUTTONS)
+    typed_yes = pressed is None and clear_yes(text, DELETE_YES)  # the words decide, not the NLU's reading
+    no = pressed == "no" or (pressed is None and not typed_yes and (
+        parse.intent in ("deny", "nav_exit") or bool(REFUSE_RE.search(text) or DELETE_NO_RE.search(text))))
+    yes = not no and (pressed == "yes" or typed_yes)
+    if no:
+        answered(st)
+        say(turn, T.PRIVACY_KEPT)
+    elif yes and int(pending.get("left", 1)) > 1:
+        # Read with low confidence (我的手机号… 帮我记一下): the second question says what goes.
+        ask(st, "confirm_delete", left=1)
+        say(turn, T.PRIVACY_CONFIRM_AGAIN, buttons)
+    elif yes:
+        turn.events.append({"type": "delete_user_data", "confirmed_by": "button" if pressed else "typed"})
+        st.clear()
+        st.update(new_state())
+        say(turn, T.PRIVACY_DELETED)
+    elif DELETE_TOPIC_RE.search(text) and DELETE_ASK_RE.search(text):
+        # 删了以后还能用吗: answered, and the question stays open.
+        st["pending"] = pending
+        say(turn, T.PRIVACY_DELETE_FAQ)
+        say(turn, T.PRIVACY_CONFIRM_STILL, buttons)
+    elif (parse.intent in ("affirm", "privacy_delete") or plain(text) in VAGUE_YES) and not pending.get("reasked"):
+        # 好 / 嗯 / asking again: maybe a yes, but not a clear one; say once how to answer.
+        st["pending"] = {**pending, "reasked": True}
+        say(turn, T.PRIVACY_CONFIRM_HOW, buttons)
+    else:
+        drop_question(ctx, turn, parse, text, T.PRIVACY_NOT_DONE, ("confirm_delete",))
+    return True

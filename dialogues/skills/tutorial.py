@@ -1,0 +1,301 @@
+"""Tutorials: YAML flows walked one step per message.
+
+Choosing the tutorial (and asking once which app when it matters), steps and their
+buttons, 下一步 / 上一步 / 再说一遍 / 没看懂 / 菜单 / 退出, a step that asks for a slot, words
+explained in place (验证码是啥), and tutorials left half-way: paused, offered back, resumed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dialogues import texts as T
+from dialogues.schema import Flow, conditions_hold
+from dialogues.skills import answers
+from dialogues.skills.base import Button, Context, menu, menu_button, say, worker_button
+from dialogues.state import State, ask, pause, persona, unpause
+from dialogues.turn import Turn
+from dialogues.understand import synthetic, yes_or_no
+from nlu.result import ParseResult
+
+CAPABILITY = "teach"
+GLOSSARY_RE = re.compile(r"(.{2,8}?)(是啥|是什么|是啥子|啥意思|什么意思|是干嘛的|是干啥的|指的是|是哪个)")
+DONT_KNOW_RE = re.compile(r"^\W*(我|俺)?(也)?(不知道|不晓得|不清楚|不懂|搞不清|说不上来|忘了|记不得|其他|别的|都不是|没有|没用过)")
+SELLER_PLATFORMS = {"抖店", "快手小店", "微信小店", "美团外卖", "拼多多商家版"}  # only sellers use these
+STEP_NAV = {"下一步": "nav_next", "上一步": "nav_prev", "再说一遍": "nav_repeat", "没看懂": "nav_simpler",
+            "菜单": "nav_menu"}
+
+
+def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
+    """Start (or go back to) the tutorial for this intent; without one, answer from the knowledge base."""
+    teach(ctx, turn, parse)
+
+
+def teach(ctx: Context, turn: Turn, parse: ParseResult, generic: bool = False) -> None:
+    """The tutorial that fits the intent and what we know (the app); ``generic``: the general one."""
+    st = turn.state
+    slots = st["slots"]
+    candidates = [f for f in ctx.flows.values() if parse.intent in f.intents]
+    if not candidates:
+        answers.answer_from_search(ctx, turn, parse.text or parse.intent, parse)
+        return
+    specific = [f for f in candidates if f.when]
+    general = [f for f in candidates if not f.when]
+    chosen = None if generic else next((f for f in specific if f.matches(slots)), None)
+    if chosen is None and general and (generic or not specific):
+        chosen = general[0]
+    if chosen is None and specific and not generic:
+        # Several tutorials differ by platform and we don't know which app: ask once.
+        options = []
+        for f in specific[:6]:
+            value = f.when.get("platform")
+            value = value[0] if isinstance(value, list) and value else value
+            if isinstance(value, str):
+                options.append((value, {"intent": parse.intent, "slots": {"platform": value}}))
+        options.append((T.PLATFORM_OTHER, {"text": T.PLATFORM_OTHER}))
+        ask(st, "choose_platform", intent=parse.intent)
+        say(turn, T.ASK_PLATFORM, tuple(options))
+        return
+    if chosen is None:
+        chosen = candidates[0]
+    if parse.intent == "app_install" and not chosen.when and not generic:
+        # "想用美团买菜 但是不会下载": every app's own tutorial starts with installing it.
+        own = [f for f in ctx.flows.values() if f.when and "grocery_order" in f.intents and f.matches(slots)]
+        chosen = own[0] if own else chosen
+    paused = st.get("paused") or {}
+    if paused.get("flow") == chosen.id and not st.get("flow"):
+        # Back to a tutorial left half-way (菜单 -> 学用手机买菜): go on where they stopped.
+        unpause(st)
+        st["flow"], st["step"] = chosen.id, int(paused.get("step", 0))
+        say(turn, T.RESUMED.format(title=chosen.title))
+        show_step(turn, chosen)
+        return
+    if chosen.id == st.get("flow"):
+        # Asked about the tutorial they are already in: stay on the current step.
+        turn.events.append({"type": "same_flow"})
+        show_step(turn, chosen)
+        return
+    start_flow(ctx, turn, chosen, parse.intent)
+
+
+def answer_platform(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResult, text: str,
+                    no: bool) -> bool:
+    """Which app? An app named starts its tutorial; 不知道 / 其他 the general one. False: not an answer."""
+    st = turn.state
+    intent = pending.get("intent", "grocery_order")
+    if parse.entity_values("platform"):
+        teach(ctx, turn, synthetic(intent, text))
+        return True
+    if no or text.strip() == T.PLATFORM_OTHER or DONT_KNOW_RE.search(text):
+        st["slots"].pop("platform", None)
+        teach(ctx, turn, synthetic(intent, text), generic=True)
+        return True
+    return False
+
+
+def start_flow(ctx: Context, turn: Turn, flow: Flow, intent: str = "") -> None:
+    """Begin a tutorial (at the step its intent enters); one in progress is paused, and they are told."""
+    st = turn.state
+    if st.get("flow") and st["flow"] != flow.id and st["flow"] in ctx.flows:
+        pause(st, st["flow"], st.get("step", 0))
+        say(turn, T.FLOW_PAUSED.format(title=ctx.flows[st["flow"]].title))
+    start = max(0, flow.step_index(flow.entry[intent])) if intent in flow.entry else 0
+    st["flow"], st["step"] = flow.id, start
+    st["topic"] = {"intent": intent or (flow.intents[0] if flow.intents else ""), "flow": flow.id}
+    if flow.intro and start == 0:
+        say(turn, flow.intro)
+    turn.events.append({"type": "flow_started", "flow": flow.id, "step": start})
+    show_step(turn, flow)
+
+
+def step_buttons(st: State, flow: Flow, index: int) -> tuple[Button, ...]:
+    """The step's own buttons, then the navigation buttons for residents or merchants."""
+    step = flow.steps[index]
+    custom = tuple(
+        (b.label, {"goto": b.goto, "slots": b.set} if b.goto else
+         {"slots": b.set, "nav": "nav_next"} if b.set else
+         {"intent": b.intent} if b.intent else {"text": b.label})
+        for b in step.buttons
+    )
+    base = T.STEP_BUTTONS_MERCHANT if persona(st) == "merchant" or flow.audience == "merchant" else (
+        T.STEP_BUTTONS_RESIDENT
+    )
+    base_actions = tuple((b, {"nav": STEP_NAV[b]} if b in STEP_NAV else {"intent": "request_human"}) for b in base)
+    return custom + base_actions if custom else base_actions
+
+
+def show_step(turn: Turn, flow: Flow, simpler: bool = False) -> None:
+    """Say the current step ("第2步（共9步）：…"), skipping steps whose conditions do not hold."""
+    st = turn.state
+    index = max(0, min(int(st.get("step", 0)), len(flow.steps) - 1))
+    # Skip steps whose conditions do not hold for this person.
+    while index < len(flow.steps) - 1 and not conditions_hold(flow.steps[index].when, st["slots"]):
+        index += 1
+    st["step"] = index
+    turn.events.append({"type": "flow_step", "flow": flow.id, "step": index})
+    step = flow.steps[index]
+    body = step.simpler if simpler and step.simpler else step.text
+    body = re.sub(r"^第\s*\d+\s*步\s*[：:，,]?\s*", "", body)
+    text = T.STEP_PREFIX.format(n=index + 1, total=len(flow.steps), text=body)
+    say(turn, text, step_buttons(st, flow, index))
+
+
+def navigate(ctx: Context, turn: Turn, intent: str) -> None:
+    """下一步 / 上一步 / 再说一遍 / 没看懂 / 菜单 / 退出 inside the tutorial."""
+    st = turn.state
+    flow = ctx.flows[st["flow"]]
+    index = int(st.get("step", 0))
+    if intent in ("nav_next", "affirm"):
+        step = flow.steps[index]
+        target = next((t.goto for t in step.next if conditions_hold(t.when, st["slots"])), None)
+        if target is not None:
+            st["step"] = flow.step_index(target)
+        elif step.end or index + 1 >= len(flow.steps):
+            finish_flow(turn, flow)
+            return
+        else:
+            st["step"] = index + 1
+        show_step(turn, flow)
+    elif intent == "nav_prev":
+        if index == 0:
+            say(turn, T.FIRST_STEP_ALREADY)
+        st["step"] = max(0, index - 1)
+        show_step(turn, flow)
+    elif intent == "nav_repeat":
+        show_step(turn, flow)
+    elif intent == "nav_simpler":
+        here = [flow.id, index]
+        if flow.steps[index].simpler and st.get("simpler_shown") != here:
+            show_step(turn, flow, simpler=True)
+            st["simpler_shown"] = here
+        else:  # no simpler words, or they did not help either: offer a person
+            st["simpler_shown"] = None
+            say(turn, T.NO_SIMPLER, ((T.REPEAT, {"nav": "nav_repeat"}), worker_button()))
+    elif intent == "nav_menu":
+        pause(st, flow.id, index)
+        st["flow"] = None
+        menu(turn)
+    elif intent == "nav_exit":
+        st["flow"] = None  # a tutorial paused before this one stays, to be offered later
+        say(turn, T.TUTORIAL_EXITED)
+
+
+def finish_flow(turn: Turn, flow: Flow) -> None:
+    """The last step is done: the outro, learn again / menu / a social worker, and a rating."""
+    st = turn.state
+    st["flow"], st["step"] = None, 0
+    say(turn, flow.outro or T.THANKS_REPLY, ((T.LEARN_AGAIN, {"flow": flow.id}), menu_button(), worker_button()))
+    turn.events.append({"type": "flow_finished", "flow": flow.id})
+    turn.rate = {"kind": "tutorial", "subject": flow.id, "title": flow.title}
+
+
+def navigate_outside(ctx: Context, turn: Turn, intent: str, text: str) -> None:
+    """Navigation words with no tutorial open: resume a paused one, repeat the last answer, or the menu."""
+    st = turn.state
+    if intent in ("nav_next", "affirm") and st.get("paused"):
+        # As if they had answered "要继续刚才的…吗？" with yes (or with 不用 in the same words).
+        yes, no = yes_or_no(synthetic("affirm", text), text)
+        st["pending"] = None
+        answer_resume(ctx, turn, yes, no)
+    elif intent == "nav_repeat" and st.get("last"):
+        for t in st["last"]:
+            say(turn, t)
+    elif intent == "nav_simpler":
+        say(turn, T.NO_SIMPLER, (menu_button(), worker_button()))
+    elif intent == "nav_exit":
+        unpause(st)
+        say(turn, T.DENY_REPLY)
+    else:
+        menu(turn)
+
+
+def glossary(ctx: Context, turn: Turn, text: str) -> bool:
+    """"验证码是啥" / "自提点是什么意思": explain the word, and stay on the tutorial step."""
+    m = GLOSSARY_RE.search(re.sub(r"\s+", "", text))
+    if m is None or len(text.strip()) > 20:
+        return False
+    term = next((t for t in T.GLOSSARY if t in m.group(1)), None)
+    if term is None:
+        return False
+    say(turn, T.GLOSSARY[term])
+    flow = ctx.flows.get(turn.state.get("flow") or "")
+    if flow is not None:
+        say(turn, T.GLOSSARY_BACK)
+        show_step(turn, flow)
+    return True
+
+
+def asks_slot(ctx: Context, st: State) -> bool:
+    """True when the current tutorial step waits for an answer such as a budget."""
+    flow = ctx.flows.get(st.get("flow") or "")
+    return bool(flow and flow.steps[int(st.get("step", 0))].ask)
+
+
+def answer_ask(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
+    """The current step asks for a slot: take it from the entities or the text, then move on."""
+    st = turn.state
+    flow = ctx.flows[st["flow"]]
+    step = flow.steps[int(st.get("step", 0))]
+    if not step.ask:
+        return False
+    values = parse.entity_values(step.ask)
+    if values:
+        st["slots"][step.ask] = values[0]
+    elif step.ask in ("persona", "need") and text.strip() and parse.capability not in ("urgent", "handoff"):
+        return False
+    elif not values:
+        return False
+    navigate(ctx, turn, "nav_next")
+    return True
+
+
+def offer_resume(ctx: Context, turn: Turn) -> None:
+    """要继续刚才的「…」第3步吗？ (twice at most; 菜单 still leads back to every tutorial)."""
+    st = turn.state
+    paused = st["paused"]
+    flow = ctx.flows.get(paused["flow"])
+    offers = int(paused.get("offers", 0)) + 1
+    if flow is None or offers > 2:
+        # Offered twice and not taken: stop asking (菜单 still leads back to every tutorial).
+        unpause(st)
+        return
+    paused["offers"] = offers
+    ask(st, "resume")
+    say(turn, T.RESUME_OFFER.format(title=flow.title, n=int(paused["step"]) + 1),
+        tuple(zip(T.RESUME_BUTTONS, ({"answer": "yes"}, {"answer": "no"}))))
+
+
+def answer_resume(ctx: Context, turn: Turn, yes: bool, no: bool) -> bool:
+    """The answer to the resume offer: back to the paused step, or forget it. False: neither."""
+    st = turn.state
+    if yes:
+        paused = st.get("paused") or {}
+        unpause(st)
+        flow = ctx.flows.get(paused.get("flow", ""))
+        if flow is None:
+            say(turn, T.NOTHING_TO_RESUME)
+        else:
+            st["flow"], st["step"] = flow.id, int(paused.get("step", 0))
+            show_step(turn, flow)
+        return True
+    if no:
+        unpause(st)
+        say(turn, T.OK_REPLY)
+        return True
+    return False
+
+
+def howto_platform(ctx: Context, turn: Turn, named: list[str], text: str) -> bool:
+    """"抖店怎么用" / "怎么用多多买菜" with no topic yet: the tutorial for that platform."""
+    platform = answers.platform_by_name(ctx, named)  # the shopping apps residents learn
+    if set(named) & SELLER_PLATFORMS or persona(turn.state) == "merchant":
+        ctx.answer_topic(turn, "open_shop", text)
+        return True
+    if platform is None:
+        return False
+    if platform.get("tutorial") in ctx.flows:
+        start_flow(ctx, turn, ctx.flows[platform["tutorial"]])
+    else:
+        answers.say_platform(ctx, turn, platform)
+    return True
