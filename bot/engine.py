@@ -246,28 +246,51 @@ class Engine:
                              persona=str(slots.get("persona") or ""), events=events)
 
     def _summary(self, user_id: str, state: dict[str, Any], parse: ParseResult, text: str) -> str:
-        """What a social worker can read in ten seconds: who, what they asked, where they got stuck."""
+        """What a social worker can read in ten seconds: who, what they asked, where they got stuck.
+
+        Chinese labels only (no intent ids), the tutorial by its title, and the last messages cut
+        at a sentence end rather than in the middle of one.
+        """
         slots = state.get("slots", {})
-        persona = {"resident": "居民（买菜/日用品）", "merchant": "商户", "social_worker": "社工"}.get(
-            str(slots.get("persona")), "未知")
+        persona = messages.PERSONA_LABELS.get(str(slots.get("persona")), "未知")
         recent = self.store.recent_messages(user_id, 8)
         asked = [m for m in recent if m["direction"] == "in"]
-        intents = [m["intent"] for m in asked if m.get("intent")]
+        capability = parse.capability
         if parse.intent in ("affirm", "deny", "nav_next") and asked:
             # "可以" answered our consent question: what they wanted is what they said before.
             wanted = [m for m in asked if m.get("intent") not in ("affirm", "deny", "nav_next")]
             text = wanted[-1]["text"] if wanted else text
-        flow = state.get("flow") or (state.get("paused") or {}).get("flow") or ""
+            capability = self.manager.capability_of(wanted[-1]["intent"]) if wanted else capability
+        topics = [self.manager.capability_of(m["intent"]) for m in asked if m.get("intent")]
+        before = "、".join(dict.fromkeys(messages.CAPABILITY_LABELS.get(c, "其他问题") for c in topics[-5:]
+                                         if c not in ("smalltalk", "handoff")))
+        flow_id = state.get("flow") or (state.get("paused") or {}).get("flow") or ""
+        flow = self.manager.flows.get(flow_id)
+        tutorial = (f"{flow.title} 第{int(state.get('step', 0)) + 1}步" if flow is not None else "无")
+        info = "，".join(f"{messages.SLOT_LABELS.get(k, k)}：{v}" for k, v in slots.items()
+                        if k in messages.SLOT_LABELS and v not in (None, ""))
         lines = [
             f"身份：{persona}",
             f"这次说：{text}",
-            f"意图：{parse.intent}（{parse.capability}）；之前：{'、'.join(dict.fromkeys(intents[-5:])) or '无'}",
-            f"教程：{flow or '无'}" + (f" 第{int(state.get('step', 0)) + 1}步" if flow else ""),
-            "信息：" + ("，".join(f"{k}={v}" for k, v in slots.items() if k != "persona") or "无"),
+            f"想办的事：{messages.CAPABILITY_LABELS.get(capability, '其他问题')}；之前问过：{before or '无'}",
+            f"教程：{tutorial}",
+            "信息：" + (info or "无"),
             "最近对话：",
         ]
-        lines += [f"  {'人' if m['direction'] == 'in' else '机'}：{str(m['text'])[:80]}" for m in recent[-6:]]
+        lines += [f"  {'人' if m['direction'] == 'in' else '机'}：{cut_at_sentence(str(m['text']), 80)}"
+                  for m in recent[-6:]]
         return "\n".join(lines)
+
+
+def cut_at_sentence(text: str, limit: int) -> str:
+    """At most ``limit`` characters, ending at a sentence end when one is in reach, else with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    ends = [i for i, ch in enumerate(text[:limit]) if ch in "。！？!?；;"]
+    if ends and ends[-1] >= limit // 3:
+        return text[: ends[-1] + 1] + "…"
+    return text[: limit - 1] + "…"
 
 
 def clean_text(value: str) -> str:

@@ -97,3 +97,13 @@ TERMINAL_HELP = (
     "找社工：输入“找社工”。删除我的信息：输入“删除我的信息”。\n"
     "退出：输入 /quit"
 )
+
+# The ticket card social workers read (Telegram post, `linli handoff show`): Chinese labels only.
+CAPABILITY_LABELS = {
+    "teach": "学用手机、平台操作", "marketing": "生意推广", "policy": "政策和规定", "tool": "免费工具",
+    "urgent": "紧急情况", "handoff": "找社工", "privacy": "个人信息", "smalltalk": "打招呼、闲聊",
+    "out_of_scope": "其他问题",
+}
+SLOT_LABELS = {"platform": "平台", "region": "地区", "budget": "预算", "product": "商品", "tool": "工具",
+               "need": "需要"}
+PERSONA_LABELS = {"resident": "居民（买菜/日用品）", "merchant": "商户", "social_worker": "社工"}

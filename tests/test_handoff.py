@@ -264,3 +264,23 @@ def test_a_web_persons_words_reach_the_staff_group_when_the_ticket_was_posted_th
     say(engine, "web:abc", "老师您看到了吗", channel="web")
     rows = engine.handoff.out.pending(chat_id="staff")
     assert [(r.channel, r.kind, r.ticket_id, r.text) for r in rows] == [("telegram", "relay", ticket.id, "老师您看到了吗")]
+
+
+def test_the_ticket_card_has_chinese_labels_and_no_ids(make_engine):
+    import re as _re
+
+    from bot.engine import cut_at_sentence
+
+    engine = make_engine()
+    say(engine, "card", "我是开水果店的")
+    say(engine, "card", "在抖音上怎么开店")
+    say(engine, "card", "找社工")
+    ticket = say(engine, "card", "可以").new_ticket
+    card = ticket.summary
+    assert card.splitlines()[0].startswith("身份：商户") and "想办的事：" in card and "之前问过：" in card
+    assert not _re.search(r"[a-z]+_[a-z_]+", card), card  # no intent, flow or slot ids
+    assert "意图" not in card and "teach" not in card
+    long = "第一句话说完了。第二句也说完了！" + "这是一句特别长特别长的话" * 10
+    assert cut_at_sentence(long, 40) == "第一句话说完了。第二句也说完了！…"
+    assert cut_at_sentence("短句", 40) == "短句"
+    assert cut_at_sentence("没有句号" * 30, 20) == ("没有句号" * 30)[:19] + "…"
