@@ -61,7 +61,7 @@ def main() -> None:
 
     by_layer: dict[str, list[bool]] = {"classifier": [], "rules": [], "combined": []}
     for r, res in zip(rows, results):
-        rule_hit = rules.match(prepare(r["text"]).norm) is not None
+        rule_hit = rules.match_message(prepare(r["text"])) is not None
         clf_hit = any(i.startswith("urgent_") for i, c, _ in res.ranking[:1]) and not res.is_fallback or (
             res.ranking and res.ranking[0][0].startswith("urgent_") and res.ranking[0][1] >= 0.15)
         by_layer["classifier"].append(bool(clf_hit))

@@ -7,6 +7,12 @@ plain NumPy arrays, so parsing needs neither scikit-learn nor pickle.
 
 Confidences are calibrated with temperature scaling fitted on cross-validated scores, so
 the fallback threshold means roughly "this often right".
+
+With ``capability_weight`` above 0 a second linear model learns the nine capabilities from the
+same features (issue 14): the capability is what routes a message, and pooling every example
+of a capability (all marketing intents together, all out-of-scope requests together) teaches
+it more than any one intent can. An intent's score is its own score plus ``capability_weight``
+times its capability's score, so the two models are trained apart and combined in one ranking.
 """
 
 from __future__ import annotations
@@ -48,9 +54,22 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     return float(np.exp(res.x))
 
 
-def make_estimator(config: dict[str, Any]) -> Any:
-    """The scikit-learn estimator the config asks for."""
-    cw = None if config["class_weight"] == "none" else "balanced"
+def class_weights(y: np.ndarray, mode: str) -> dict[int, float] | str | None:
+    """scikit-learn class weights: none, balanced (1/n), or sqrt (1/sqrt(n), gentler on big classes)."""
+    if mode == "none":
+        return None
+    if mode == "balanced":
+        return "balanced"
+    counts = np.bincount(y)
+    w = 1.0 / np.sqrt(np.maximum(counts, 1))
+    w *= len(counts) / w.sum()
+    return {i: float(v) for i, v in enumerate(w)}
+
+
+def make_estimator(config: dict[str, Any], y: np.ndarray | None = None) -> Any:
+    """The scikit-learn estimator the config asks for (class weights computed from ``y`` when given)."""
+    mode = config["class_weight"]
+    cw = class_weights(y, mode) if y is not None else (None if mode == "none" else "balanced")
     if config["model"] == "logistic_regression":
         from sklearn.linear_model import LogisticRegression
 
@@ -74,12 +93,15 @@ class LinearIntentClassifier(Component):
         # temperature: fit one temperature on cross-validated scores; none: raw softmax.
         "calibration": "temperature",
         "calibration_folds": 5,
+        # > 0: also learn the capabilities with a second linear model and add this much of a
+        # capability's score to each of its intents' scores (0 turns it off).
+        "capability_weight": 0.0,
         "ranking_length": 10,
         "random_seed": 42,
     }
     choices: ClassVar[dict[str, tuple[Any, ...]]] = {
         "model": ("logistic_regression", "linear_svm"),
-        "class_weight": ("balanced", "none"),
+        "class_weight": ("balanced", "sqrt", "none"),
         "calibration": ("temperature", "none"),
     }
     trainable: ClassVar[bool] = True
@@ -92,6 +114,10 @@ class LinearIntentClassifier(Component):
         bias: np.ndarray | None = None,
         temperature: float = 1.0,
         feature_names: list[str] | None = None,
+        cap_classes: list[str] | None = None,
+        cap_weights: np.ndarray | None = None,
+        cap_bias: np.ndarray | None = None,
+        cap_of_class: list[int] | None = None,
     ) -> None:
         super().__init__(config)
         self.classes = classes or []
@@ -99,6 +125,12 @@ class LinearIntentClassifier(Component):
         self.bias = bias
         self.temperature = temperature
         self.feature_names = feature_names or list(config["features"])
+        # The capability model (capability_weight > 0): its classes, weights, and for each
+        # intent the index of its capability.
+        self.cap_classes = cap_classes or []
+        self.cap_weights = cap_weights
+        self.cap_bias = cap_bias
+        self.cap_of_class = np.asarray(cap_of_class or [], dtype=np.int64)
 
     @classmethod
     def validate_config(cls, params: dict[str, Any], where: str) -> dict[str, Any]:
@@ -107,6 +139,8 @@ class LinearIntentClassifier(Component):
             raise ConfigError(f"{where}.C: must be greater than 0")
         if merged["calibration_folds"] < 2:
             raise ConfigError(f"{where}.calibration_folds: must be at least 2")
+        if merged["capability_weight"] < 0:
+            raise ConfigError(f"{where}.capability_weight: must be 0 or more")
         return merged
 
     def _matrix(self, messages: list[Message]) -> sparse.csr_matrix:
@@ -127,18 +161,43 @@ class LinearIntentClassifier(Component):
             self.feature_names = [n for n in messages[0].features]
         x = self._matrix(messages)
         y = np.array([self.classes.index(lbl) for lbl in labels])
-        est = make_estimator(self.config)
-        est.fit(x, y)
-        coef = est.coef_
-        self.weights = np.ascontiguousarray(coef.T, dtype=np.float32)
-        self.bias = np.asarray(est.intercept_, dtype=np.float32)
+        caps = data.capabilities()
+        joint = self.config["capability_weight"] > 0
+        if joint:
+            self.cap_classes = sorted({caps.get(c, "out_of_scope") for c in self.classes})
+            self.cap_of_class = np.array([self.cap_classes.index(caps.get(c, "out_of_scope")) for c in self.classes])
+        self.weights, self.bias, self.cap_weights, self.cap_bias = self._fit(x, y)
         self.temperature = 1.0
         if self.config["calibration"] == "temperature":
             self.temperature = self._calibrate(x, y)
         logger.info("trained %s on %d examples, %d intents, T=%.3f", self.name, len(y), len(self.classes), self.temperature)
 
+    def _fit(self, x: sparse.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None,
+                                                                   np.ndarray | None]:
+        """Intent weights and bias, and the capability model's (None when it is off)."""
+        est = make_estimator(self.config, y)
+        est.fit(x, y)
+        w = np.ascontiguousarray(est.coef_.T, dtype=np.float32)
+        b = np.asarray(est.intercept_, dtype=np.float32)
+        if self.config["capability_weight"] <= 0:
+            return w, b, None, None
+        yc = self.cap_of_class[y]
+        cap_est = make_estimator(self.config, yc)
+        cap_est.fit(x, yc)
+        cw = np.ascontiguousarray(cap_est.coef_.T, dtype=np.float32)
+        cb = np.asarray(cap_est.intercept_, dtype=np.float32)
+        return w, b, cw, cb
+
+    def _logits(self, x: sparse.csr_matrix, w: np.ndarray, b: np.ndarray, cw: np.ndarray | None,
+                cb: np.ndarray | None) -> np.ndarray:
+        logits = np.asarray(x @ w) + b
+        if cw is not None and cb is not None:
+            cap = np.asarray(x @ cw) + cb
+            logits = logits + self.config["capability_weight"] * cap[:, self.cap_of_class]
+        return logits
+
     def _calibrate(self, x: sparse.csr_matrix, y: np.ndarray) -> float:
-        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+        from sklearn.model_selection import StratifiedKFold
 
         min_count = int(np.bincount(y).min())
         folds = min(self.config["calibration_folds"], min_count)
@@ -146,14 +205,19 @@ class LinearIntentClassifier(Component):
             logger.warning("%s: an intent has fewer than 2 examples; confidences are not calibrated", self.name)
             return 1.0
         cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.config["random_seed"])
-        scores = cross_val_predict(make_estimator(self.config), x, y, cv=cv, method="decision_function")
-        return fit_temperature(np.asarray(scores), y)
+        scores = np.zeros((x.shape[0], len(self.classes)), dtype=np.float64)
+        for train_idx, test_idx in cv.split(x, y):
+            w, b, cw, cb = self._fit(x[train_idx], y[train_idx])
+            if w.shape[1] != len(self.classes):  # an intent missing from this fold: skip calibration
+                return 1.0
+            scores[test_idx] = self._logits(x[test_idx], w, b, cw, cb)
+        return fit_temperature(scores, y)
 
     def scores(self, x: sparse.csr_matrix) -> np.ndarray:
         """Calibrated probabilities, one row per input row."""
         if self.weights is None or self.bias is None:
             raise ModelError(f"{self.name} is not trained")
-        logits = np.asarray(x @ self.weights) + self.bias
+        logits = self._logits(x, self.weights, self.bias, self.cap_weights, self.cap_bias)
         return softmax(logits / self.temperature)
 
     def process_batch(self, messages: list[Message]) -> None:
@@ -170,9 +234,12 @@ class LinearIntentClassifier(Component):
         self.process_batch([message])
 
     def persist(self, directory: Path) -> dict[str, Any]:
-        np.savez(directory / WEIGHTS_FILE, weights=self.weights, bias=self.bias)
+        arrays = {"weights": self.weights, "bias": self.bias}
+        if self.cap_weights is not None:
+            arrays.update(cap_weights=self.cap_weights, cap_bias=self.cap_bias, cap_of_class=self.cap_of_class)
+        np.savez(directory / WEIGHTS_FILE, **arrays)
         (directory / CLASSES_FILE).write_text(json.dumps(self.classes), encoding="utf-8")
-        return {"temperature": self.temperature, "feature_names": self.feature_names}
+        return {"temperature": self.temperature, "feature_names": self.feature_names, "cap_classes": self.cap_classes}
 
     @classmethod
     def load(cls, config: dict[str, Any], directory: Path, meta: dict[str, Any], base_dir: Path) -> Component:
@@ -181,4 +248,11 @@ class LinearIntentClassifier(Component):
             classes = json.loads((directory / CLASSES_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ModelError(f"{directory}: classifier files are unreadable ({exc})") from None
-        return cls(config, classes, arrays["weights"], arrays["bias"], float(meta["temperature"]), meta["feature_names"])
+        joint = "cap_weights" in arrays.files
+        return cls(
+            config, classes, arrays["weights"], arrays["bias"], float(meta["temperature"]), meta["feature_names"],
+            cap_classes=meta.get("cap_classes") or [],
+            cap_weights=arrays["cap_weights"] if joint else None,
+            cap_bias=arrays["cap_bias"] if joint else None,
+            cap_of_class=[int(i) for i in arrays["cap_of_class"]] if joint else None,
+        )

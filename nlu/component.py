@@ -25,6 +25,7 @@ class Message:
 
     text: str  # the cleaned original text (control characters blanked, same length as raw)
     norm: str = ""  # same length as ``text``: simplified, half-width, lower-case
+    canon: str = ""  # ``norm`` with dialect and English words in Mandarin (nlu/dialect.yml); any length
     tokens: list[Token] = field(default_factory=list)
     features: dict[str, Any] = field(default_factory=dict)  # featurizer name -> sparse row
     intent: str | None = None

@@ -31,6 +31,11 @@ def _keep(c: str) -> bool:
     return not (cat.startswith("P") or cat.startswith("Z") or cat in ("Cc", "Cf"))
 
 
+def _reading(message: Message) -> str:
+    """The text featurizers read: the Mandarin reading (dialect words replaced), else the normalised text."""
+    return message.canon or message.norm
+
+
 def content_chars(text: str) -> str:
     """The text without punctuation and spaces, digits folded to 0."""
     return "".join("0" if c.isdigit() else c for c in text if _keep(c))
@@ -145,7 +150,7 @@ class CharNgramFeaturizer(NgramFeaturizer):
     defaults: ClassVar[dict[str, Any]] = {**NgramFeaturizer.defaults, "max_ngram": 4, "max_chars": 500}
 
     def grams(self, message: Message) -> list[str]:
-        s = content_chars(message.norm[: self.config["max_chars"]])
+        s = content_chars(_reading(message)[: self.config["max_chars"]])
         return self._ngrams(["^", *s, "$"], "") if s else []
 
 
@@ -247,7 +252,7 @@ class PinyinFeaturizer(NgramFeaturizer):
         table = self.table
         syllables: list[str] = []
         latin = ""
-        for c in message.norm[: self.config["max_chars"]] + " ":
+        for c in _reading(message)[: self.config["max_chars"]] + " ":
             if "a" <= c <= "z":
                 latin += c
                 continue

@@ -17,6 +17,7 @@ from nlu.component import Component, Message
 from nlu.entities import EntitySynonymMapper, RegexEntityExtractor
 from nlu.fallback import FALLBACK_INTENT, FallbackClassifier
 from nlu.featurizers import NgramFeaturizer, content_chars
+from nlu.normalize import DIALECT_FILE
 from nlu.registry import get_component_class
 from nlu.result import ParseResult
 from nlu.tokenizer import JiebaTokenizer, prepare
@@ -71,6 +72,8 @@ def fingerprint(settings: Settings) -> str:
     # The NLU code itself: a changed featurizer must not be served with an old vocabulary.
     for src in sorted(Path(__file__).parent.glob("*.py")):
         h.update(src.read_bytes())
+    # The dialect words change what the tokenizer and featurizers read (nlu/normalize.py).
+    h.update(DIALECT_FILE.read_bytes())
     # Paths count by what they hold (hashed below), not by how config.yml spells them: the same
     # dictionaries named by an absolute path are the same model.
     params = [[c.name, {k: ("<path>" if k.endswith("_path") else v) for k, v in c.params.items()}]

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from bot.errors import ConfigError, ModelError
 from nlu.component import Component, Message, Token
-from nlu.normalize import clean, normalize
+from nlu.normalize import clean, normalize, to_mandarin
 from nlu.registry import register
 from nlu.training_data import TrainingData
 
@@ -134,10 +134,10 @@ class JiebaTokenizer(Component):
             seen = set(self.words)
             new = []
             for w in extra:
-                w = normalize(w)
-                if w not in seen:
-                    seen.add(w)
-                    new.append(w)
+                for form in (normalize(w), to_mandarin(w)):
+                    if form not in seen:
+                        seen.add(form)
+                        new.append(form)
             self.words += new
             for w in new:
                 if w.strip() and " " not in w:
@@ -148,8 +148,10 @@ class JiebaTokenizer(Component):
     def process(self, message: Message) -> None:
         if not message.norm:
             message.norm = normalize(message.text)
-        norm = message.norm[: self.config["max_chars"]]
-        doc = self.nlp(norm)
+        if not message.canon:
+            message.canon = to_mandarin(message.text)
+        # Tokens are words of the Mandarin reading (offsets into ``canon``); entities use ``norm``.
+        doc = self.nlp(message.canon[: self.config["max_chars"]])
         message.tokens = [Token(t.text, t.idx, t.idx + len(t.text)) for t in doc if not t.is_space]
 
     def persist(self, directory: Path) -> dict[str, Any]:
@@ -168,6 +170,6 @@ class JiebaTokenizer(Component):
 
 
 def prepare(text: str) -> Message:
-    """A fresh message for ``text``: control characters blanked, normalised copy attached."""
+    """A fresh message for ``text``: control characters blanked, normalised and Mandarin copies attached."""
     cleaned = clean(text)
-    return Message(text=cleaned, norm=normalize(cleaned))
+    return Message(text=cleaned, norm=normalize(cleaned), canon=to_mandarin(cleaned))

@@ -56,6 +56,17 @@ def test_everyday_messages_with_alarming_words_are_not_urgent(pipeline):
     assert alarms == []
 
 
+def test_everyday_requests_are_never_urgent(pipeline):
+    """Issue 14: what people also ask a phone assistant (call, text, songs, routes, stocks, pills,
+    blood pressure, a lost fund, a bad review) is no emergency. Written for this test, not from SMP2017."""
+    texts = [x.strip() for x in (PROJECT_ROOT / "tests" / "data" / "everyday_requests.txt")
+             .read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(texts) >= 60
+    results = pipeline.parse_batch(texts)
+    assert [r.text for r in results if r.capability == "urgent"] == []
+    assert sum(r.capability == "out_of_scope" for r in results) >= 0.9 * len(texts)
+
+
 def test_urgent_messages_found_by_trying_the_bot_stay_urgent(pipeline):
     """The other side of the look-alikes: messages the QA rounds wrote that must raise an alarm."""
     texts = [x.strip() for x in (PROJECT_ROOT / "tests" / "data" / "urgent_must_fire.txt")

@@ -67,7 +67,7 @@ def test_export_domain_lists_intents_and_entities(settings, export_dir):
     data = load_training_data(settings.training_data)
     assert domain["version"] == "3.1"
     assert domain["intents"] == data.intents
-    assert set(domain["entities"]) == {"platform", "product", "money", "region", "tool"}
+    assert set(domain["entities"]) == {"platform", "product", "money", "region", "tool", "term"}
 
 
 def test_export_never_overwrites_without_force(settings, export_dir):

@@ -53,10 +53,17 @@ def detector() -> UrgentRuleDetector:
         ("那个人教我怎么跟柜员说 让我别告诉任何人", "scam"),
         ("I want to kill myself", "self_harm"),
         ("wo xiang si", "self_harm"),
+        # issue 14: gas, a door being smashed, Cantonese read as Mandarin
+        ("家里煤气味好重 我头有点晕", "danger"),
+        ("外面有人在砸我店的卷帘门", "danger"),
+        ("唔想活了", "self_harm"),
+        # the cry for help at the end of a run-on is not cancelled by 申请 in its first clause
+        ("小程序上买的东西坏了 想问问怎么申请赔 嗯那个我家老头子昨天出门到现在还没回家", "missing"),
+        ("老妈下午出门遛狗 狗自己回来了 人没回来", "missing"),
     ],
 )
 def test_rules_fire_on_urgent_messages(detector, text, category):
-    hit = detector.match(prepare(text).norm)
+    hit = detector.match_message(prepare(text))
     assert hit is not None and hit[0] == category, text
 
 
@@ -83,10 +90,44 @@ def test_rules_fire_on_urgent_messages(detector, text, category):
         "火灾保险怎么买",
         "我家孩子发烧了38度吃什么药",
         "can you help me with my shop",
+        # issue 14: pets, translations, hyperbole, questions about how scams work
+        "狗子早上跑出去了 到现在还没回来",
+        "猫又溜出去了 喊它也不回来",
+        "吓我一跳 楼下放鞭炮",
+        "眼镜腿断了 去哪修",
+        "今年亏得要吐血 还做不做",
+        "翻译一下 我不想活了 这句英语怎么说",
+        "验证码能告诉别人吗",
+        "提前问问 接到自称银行的电话该怎么判断真假",
+        "付钱的时候要我输六位数密码 是哪个密码",
+        "燃气费在哪交",
     ],
 )
 def test_rules_stay_quiet_on_look_alikes(detector, text):
-    assert detector.match(prepare(text).norm) is None, text
+    assert detector.match_message(prepare(text)) is None, text
+
+
+def test_unless_near_cancels_only_within_the_clauses_of_the_hit(tmp_path: Path):
+    path = tmp_path / "rules.yml"
+    path.write_text("missing:\n  intent: urgent_missing\n  patterns: [没回家]\n  unless_near: [快递]\n",
+                    encoding="utf-8")
+    d = UrgentRuleDetector({"rules_path": str(path), "max_chars": 2000}, read_rules(path))
+    assert d.match("快递没回家") is None
+    assert d.match("快递到了吗 我爸没回家") == ("missing", "urgent_missing")
+    assert d.match("快递到了吗，我爸没回家") == ("missing", "urgent_missing")
+
+
+def test_a_cancelled_rule_also_overrules_a_hesitant_classifier(detector):
+    """救救我 matches the danger rule, 点错 cancels it: a classifier guess of danger is dropped too."""
+    m = prepare("救救我 又点错了")
+    m.intent, m.confidence = "urgent_danger", 0.5
+    m.ranking = [("urgent_danger", 0.5), ("deny", 0.3), ("out_of_scope", 0.2)]
+    detector.process(m)
+    assert m.intent == "nlu_fallback" and m.fallback
+    sure = prepare("救救我 又点错了")
+    sure.intent, sure.confidence, sure.ranking = "urgent_danger", 0.95, [("urgent_danger", 0.95)]
+    detector.process(sure)
+    assert sure.intent == "urgent_danger"
 
 
 def test_a_cry_for_help_at_the_end_of_a_long_run_on_is_urgent(pipeline):

@@ -169,3 +169,17 @@ def test_every_intent_has_a_chinese_label_for_reports():
     for intent in data.intents:
         label = str(data.intent_metadata.get(intent, {}).get("label") or "")
         assert label and any("\u4e00" <= c <= "\u9fff" for c in label), intent
+
+
+def test_no_smp2017_sentence_is_in_the_training_data(settings):
+    """SMP2017 train+dev is the standing negative check for false alarms (issue 14): copying its
+    sentences into our data would only memorise the check."""
+    import json
+
+    smp = PROJECT_ROOT.parent / "shared" / "benchmarks" / "smp2017_ecdt_task1"
+    if not (smp / "train.jsonl").is_file():
+        pytest.skip(f"SMP2017 not found in {smp}")
+    texts = {json.loads(x)["text"].strip() for name in ("train.jsonl", "dev.jsonl", "test.jsonl")
+             for x in (smp / name).read_text(encoding="utf-8").splitlines() if x.strip()}
+    ours = [e.text for e in load_training_data(settings.training_data).examples]
+    assert [t for t in ours if t.strip() in texts] == []
