@@ -8,9 +8,12 @@
 4. a button of the last turn, by its label or its number (``do_action``);
 5. no words at all (😀, ？？？), or a number that is no button;
 6. the answer to a question the bot asked (``answer_pending``: deletion, consent, resume, which app);
-7. ``route``: inside a tutorial, a slot the step asks for, glossary words and navigation;
-   follow-ups on the last topic (收费吗, 那抖音呢, 还有别的办法吗, 怎么申请, 开店要多少保证金);
-   a self-introduction; and only then the capability the NLU chose (``SKILLS``).
+7. ``route``: inside a tutorial, a slot the step asks for; glossary words (验证码是啥);
+   navigation (下一步, 菜单 …, in a tutorial or not); an unclear message (a follow-up, or the
+   best matches); follow-ups on the last topic (收费吗, 那抖音呢, 还有别的办法吗, 怎么申请);
+   a self-introduction; shop fees (开店要多少保证金); and only then the capability the NLU
+   chose (``SKILLS``). After the answer, a tutorial that was interrupted is paused and
+   offered back, and a persona question may follow.
 
 Model: Rasa's split of NLU (what was said) from dialogue policy (what to do given the
 history), and python-telegram-bot's handler groups (who takes this update, in a fixed order).
@@ -27,7 +30,7 @@ from dialogues.schema import Flow
 from dialogues.skills import SKILLS, answers, handoff, marketing, privacy, smalltalk, tools, tutorial, urgent
 from dialogues.skills import policy as policy_skill
 from dialogues.skills.base import Context, Respond, menu, menu_button, say, worker_button
-from dialogues.state import State, button_action, pause, restore, take_buttons, typed_number
+from dialogues.state import State, answered, button_action, pause, restore, take_buttons, typed_number
 from dialogues.turn import Turn
 from dialogues.understand import WORD_RE, capability_of, synthetic, take_entities, yes_or_no
 from nlu.result import ParseResult
@@ -115,13 +118,13 @@ def do_action(ctx: Context, turn: Turn, action: dict[str, Any], parse: ParseResu
         route(ctx, turn, synthetic(action["nav"], text), text)
     elif "intent" in action:
         turn.intent, turn.capability = action["intent"], capability_of(action["intent"])
-        st["pending"] = None
+        answered(st)
         route(ctx, turn, synthetic(action["intent"], text), text)
     elif "flow" in action:
-        st["pending"] = None
+        answered(st)
         tutorial.start_flow(ctx, turn, ctx.flows[action["flow"]])
     elif "entry" in action:
-        st["pending"] = None
+        answered(st)
         answers.answer_entry(ctx, turn, action["entry"], text)
     elif "policy_menu" in action:
         policy_skill.policy_menu(turn)
@@ -158,7 +161,7 @@ def answer_pending(ctx: Context, turn: Turn, parse: ParseResult, text: str, pres
     if kind in handoff.CONSENT_KINDS:
         return handoff.consent(ctx, turn, pending, parse, text, pressed)
     yes, no = yes_or_no(parse, text)
-    st["pending"] = None
+    answered(st)
     if kind == "resume":
         return tutorial.answer_resume(ctx, turn, yes, no)
     if kind == "choose_platform":

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from dialogues import texts as T
 from dialogues.schema import Flow
-from dialogues.state import offer_buttons
+from dialogues.state import answered, offer_buttons
 from dialogues.turn import Reply, Turn
 from nlu.result import ParseResult
 
@@ -109,7 +109,7 @@ def drop_question(ctx: Context, turn: Turn, parse: ParseResult, text: str, sente
                   kinds: tuple[str, ...]) -> None:
     """The person went on to something else: the question is dropped, they are told, and the message handled."""
     st = turn.state
-    st["pending"] = None
+    answered(st)
     first = len(turn.replies)
     ctx.route(turn, parse, text)
     if (st.get("pending") or {}).get("type") not in kinds:  # not when the same question is asked anew

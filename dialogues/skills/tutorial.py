@@ -14,7 +14,7 @@ from dialogues import texts as T
 from dialogues.schema import Flow, conditions_hold
 from dialogues.skills import answers
 from dialogues.skills.base import Button, Context, menu, menu_button, say, worker_button
-from dialogues.state import State, ask, pause, persona, unpause
+from dialogues.state import State, answered, ask, pause, persona, unpause
 from dialogues.turn import Turn
 from dialogues.understand import synthetic, yes_or_no
 from nlu.result import ParseResult
@@ -196,7 +196,7 @@ def navigate_outside(ctx: Context, turn: Turn, intent: str, text: str) -> None:
     if intent in ("nav_next", "affirm") and st.get("paused"):
         # As if they had answered "要继续刚才的…吗？" with yes (or with 不用 in the same words).
         yes, no = yes_or_no(synthetic("affirm", text), text)
-        st["pending"] = None
+        answered(st)
         answer_resume(ctx, turn, yes, no)
     elif intent == "nav_repeat" and st.get("last"):
         for t in st["last"]:
