@@ -193,12 +193,12 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
         return
     if cap != "out_of_scope":
         st["fallbacks"] = 0
+    if shop_fees(ctx, turn, parse, text):  # a fee question is answered as one, whatever the last topic was
+        return
     if intent in FOLLOWUPS or looks_like_followup(st, parse, text):
         if tools.follow_up(ctx, turn, parse, text):
             return
     if topic_followup(ctx, turn, parse, text) or smalltalk.says_who_they_are(turn, parse, text):
-        return
-    if shop_fees(ctx, turn, parse, text):
         return
     was_in = st.get("flow")
     was_step = st.get("step", 0)
