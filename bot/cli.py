@@ -262,15 +262,15 @@ def chat_jsonl(engine: Any, stdin: Any, stdout: TextIO) -> None:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """Chat with the full bot in the terminal, or in JSON lines with --jsonl."""
+    if not args.jsonl and not getattr(args, "verbose", False):
+        # INFO lines (start-up ones too) are noise in a chat; warnings still show; -v brings all back.
+        logging.getLogger().setLevel(logging.WARNING)
     engine = _engine(args)
     if args.jsonl:
         chat_jsonl(engine, _stdin_bytes(), sys.stdout)
     else:
         if hasattr(sys.stdin, "reconfigure"):
             sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 must not end the chat
-        if not getattr(args, "verbose", False):
-            # INFO lines between the person's messages are noise in a chat; -v brings them back.
-            logging.getLogger().setLevel(logging.WARNING)
         terminal_chat(engine, sys.stdin, sys.stdout, sys.stdin.isatty(), user_id=args.user)
     return 0
 

@@ -271,3 +271,10 @@ def test_backup_copies_a_consistent_database_and_log_file(make_engine, tmp_path,
             handler.close()
             __import__("logging").getLogger().removeHandler(handler)
     assert log.is_file()
+
+
+def test_terminal_chat_prints_no_info_lines(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "bot", "--db", str(tmp_path / "new.db"), "chat"], input="你好\n/quit\n",
+                          capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    assert proc.returncode == 0 and "邻里助手>" in proc.stdout
+    assert " INFO " not in proc.stderr and " INFO " not in proc.stdout  # a new database migrates quietly
