@@ -10,10 +10,10 @@
 6. the answer to a question the bot asked (``answer_pending``: deletion, consent, resume, which app);
 7. ``route``: inside a tutorial, a slot the step asks for; glossary words (验证码是啥);
    navigation (下一步, 菜单 …, in a tutorial or not); an unclear message (a follow-up, or the
-   best matches); follow-ups on the last topic (收费吗, 那抖音呢, 还有别的办法吗, 怎么申请);
-   a self-introduction; shop fees (开店要多少保证金); and only then the capability the NLU
-   chose (``SKILLS``). After the answer, a tutorial that was interrupted is paused and
-   offered back, and a persona question may follow.
+   best matches); shop fees (开店要多少保证金); follow-ups on the last topic (收费吗, 那抖音呢,
+   还有别的办法吗, 怎么申请); a self-introduction; and only then the capability the NLU chose
+   (``SKILLS``). After the answer, a tutorial that was interrupted is paused and offered
+   back, and a persona question may follow.
 
 Model: Rasa's split of NLU (what was said) from dialogue policy (what to do given the
 history), and python-telegram-bot's handler groups (who takes this update, in a fixed order).
