@@ -17,6 +17,7 @@ from pathlib import Path
 
 from _common import ROOT, project_settings
 
+from nlu.fallback import FallbackClassifier
 from nlu.pipeline import load_pipeline, train_model
 from nlu.rules import UrgentRuleDetector
 
@@ -56,6 +57,8 @@ def main() -> None:
     train_model(settings)
     pipeline = load_pipeline(settings)
     rules = next(c for c in pipeline.components if isinstance(c, UrgentRuleDetector))
+    fallback = next(c for c in pipeline.components if isinstance(c, FallbackClassifier))
+    keep_urgent_from = fallback.config["protected_threshold"]
     results = pipeline.parse_batch([r["text"] for r in rows])
     from nlu.tokenizer import prepare
 
@@ -63,7 +66,7 @@ def main() -> None:
     for r, res in zip(rows, results):
         rule_hit = rules.match_message(prepare(r["text"])) is not None
         clf_hit = any(i.startswith("urgent_") for i, c, _ in res.ranking[:1]) and not res.is_fallback or (
-            res.ranking and res.ranking[0][0].startswith("urgent_") and res.ranking[0][1] >= 0.15)
+            res.ranking and res.ranking[0][0].startswith("urgent_") and res.ranking[0][1] >= keep_urgent_from)
         by_layer["classifier"].append(bool(clf_hit))
         by_layer["rules"].append(rule_hit)
         by_layer["combined"].append(res.capability == "urgent")

@@ -162,10 +162,10 @@ class LinearIntentClassifier(Component):
         x = self._matrix(messages)
         y = np.array([self.classes.index(lbl) for lbl in labels])
         caps = data.capabilities()
-        joint = self.config["capability_weight"] > 0
-        if joint:
-            self.cap_classes = sorted({caps.get(c, "out_of_scope") for c in self.classes})
-            self.cap_of_class = np.array([self.cap_classes.index(caps.get(c, "out_of_scope")) for c in self.classes])
+        self.cap_classes = sorted({caps.get(c, "out_of_scope") for c in self.classes})
+        self.cap_of_class = np.array([self.cap_classes.index(caps.get(c, "out_of_scope")) for c in self.classes])
+        if len(self.cap_classes) < 2:  # one capability for every intent (SMP2017): nothing to learn
+            self.cap_classes, self.cap_of_class = [], np.zeros(0, dtype=np.int64)
         self.weights, self.bias, self.cap_weights, self.cap_bias = self._fit(x, y)
         self.temperature = 1.0
         if self.config["calibration"] == "temperature":
@@ -179,7 +179,7 @@ class LinearIntentClassifier(Component):
         est.fit(x, y)
         w = np.ascontiguousarray(est.coef_.T, dtype=np.float32)
         b = np.asarray(est.intercept_, dtype=np.float32)
-        if self.config["capability_weight"] <= 0:
+        if self.config["capability_weight"] <= 0 or not self.cap_classes:
             return w, b, None, None
         yc = self.cap_of_class[y]
         cap_est = make_estimator(self.config, yc)

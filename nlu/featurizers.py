@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -151,6 +152,59 @@ class CharNgramFeaturizer(NgramFeaturizer):
 
     def grams(self, message: Message) -> list[str]:
         s = content_chars(_reading(message)[: self.config["max_chars"]])
+        return self._ngrams(["^", *s, "$"], "") if s else []
+
+
+CLAUSE_SPLIT = re.compile(r"[\s,，。.!！?？;；、~～…]+")
+# Words that start the question in a long story (issue 14: 卖不动 到底从哪下手).
+QUESTION_CUE = re.compile(
+    r"怎么|怎样|咋|如何|吗|么|呢|啥|什么|哪|谁|几|多少|能不能|可不可以|可以吗|行不行|要不要|该不该|值不值|"
+    r"有没有|是不是|算不算|为什么|为啥|教我|帮我|请问|想问|想知道|求|办法|建议|下手|入手|开始|\?|？")
+QUESTION_START = re.compile(r"想问|请问|问一下|问问|我想知道|想知道|不知道|到底|你说|怎么|咋|如何|能不能|可不可以|"
+                            r"要不要|有没有|是不是|该不该|值不值|还能|有什么|有啥")
+
+
+def question_clause(text: str, min_chars: int = 30, max_chars: int = 30) -> str:
+    """The part of a long message that asks the question: the last clause with a question word.
+
+    Short messages (fewer than ``min_chars`` content characters) are returned whole. In a long
+    story the question usually comes last (…卖不动 到底从哪下手), so the focus is the last clause
+    with a question word (or the last clause), widened to the clause before when very short,
+    and cut to start at the question word when a run-on has no punctuation.
+    """
+    if len(content_chars(text)) < min_chars:
+        return text
+    clauses = [c for c in CLAUSE_SPLIT.split(text) if content_chars(c)]
+    if not clauses:
+        return text
+    cued = [i for i, c in enumerate(clauses) if QUESTION_CUE.search(c)]
+    i = cued[-1] if cued else len(clauses) - 1
+    focus = clauses[i]
+    while len(content_chars(focus)) < 8 and i > 0:
+        i -= 1
+        focus = clauses[i] + " " + focus
+    if len(focus) > max_chars:
+        starts = list(QUESTION_START.finditer(focus))
+        if starts:
+            focus = focus[starts[-1].start():] if len(focus) - starts[-1].start() >= 6 else focus[-max_chars:]
+        focus = focus[-max_chars:]
+    return focus
+
+
+@register
+class QuestionCharNgramFeaturizer(NgramFeaturizer):
+    """Character n-grams of the question clause of a long message (the whole text when short).
+
+    A long run-on's question is diluted among its story in the other features; this block keeps
+    it at full weight (issue 14: long messages handled by locating the question clause).
+    """
+
+    defaults: ClassVar[dict[str, Any]] = {**NgramFeaturizer.defaults, "max_ngram": 3, "min_chars": 30,
+                                          "clause_chars": 30}
+
+    def grams(self, message: Message) -> list[str]:
+        focus = question_clause(_reading(message)[:500], self.config["min_chars"], self.config["clause_chars"])
+        s = content_chars(focus)
         return self._ngrams(["^", *s, "$"], "") if s else []
 
 

@@ -38,6 +38,7 @@ def get_component_class(name: str, where: str = "pipeline") -> type[Component]:
 
 def _import_builtins() -> None:
     # Importing the modules runs their @register decorators.
+    import nlu.augment  # noqa: F401
     import nlu.classifier  # noqa: F401
     import nlu.entities  # noqa: F401
     import nlu.fallback  # noqa: F401

@@ -59,3 +59,30 @@ def test_tokenizer_keeps_our_words_whole(pipeline):
     assert "多多买菜" in words and "自提点" in words
     for t in m.tokens:
         assert m.norm[t.start : t.end] == t.text
+
+
+@pytest.mark.parametrize(
+    ("text", "focus"),
+    [
+        ("怎么退款", "怎么退款"),
+        ("我在镇上开了个卖农资的小门店 开了七八年了 以前赶集的时候人挤都挤不动 这两年年轻人都出去打工了 "
+         "来的都是老面孔 一天进不来几个人 你说我这店还能咋弄才有人来", "你说我这店还能咋弄才有人来"),
+        ("在拼多多卖苹果卖了两年 最近好多买家收到货就点仅退款 说有坏果 照片都不拍 平台直接就给退了 "
+         "一个月亏了好几千 这还怎么做下去", "一个月亏了好几千 这还怎么做下去"),
+        ("我家是养蜂的 蜂蜜质量没得说 可就是卖不出去 亲戚朋友都买过一遍了 接下来咋弄", "亲戚朋友都买过一遍了 接下来咋弄"),
+    ],
+)
+def test_question_clause_of_a_long_message(text, focus):
+    from nlu.featurizers import question_clause
+
+    assert question_clause(text) == focus
+
+
+def test_question_featurizer_reads_only_the_question_of_a_long_story():
+    from nlu.featurizers import QuestionCharNgramFeaturizer
+
+    feat = QuestionCharNgramFeaturizer(QuestionCharNgramFeaturizer.validate_config({}, "test"))
+    story = prepare("我开服装店十年了 实体店越来越难做 房租又涨了 身边人有的去做直播有的去做团购 我该走哪条路")
+    grams = set(feat.grams(story))
+    assert "哪条路" in grams and "服装店" not in grams
+    assert set(feat.grams(prepare("怎么退款"))) >= {"退款", "怎么"}

@@ -172,6 +172,32 @@ def test_trade_jargon_is_an_entity_with_its_synonyms(pipeline, text, value):
     assert value in pipeline.parse(text).entity_values("term")
 
 
+def test_augmenter_adds_training_messages_and_leaves_parsing_alone(tmp_path):
+    from nlu.augment import TrainingAugmenter
+    from nlu.tokenizer import prepare
+    from nlu.training_data import read_file
+
+    path = tmp_path / "nlu.yml"
+    path.write_text('version: "3.1"\nnlu:\n- intent: grocery_order\n  metadata: {capability: teach}\n'
+                    "  examples: |\n    - 怎么在手机上买菜\n    - 买菜咋弄\n"
+                    "- intent: greet\n  metadata: {capability: smalltalk}\n  examples: |\n    - 你好\n",
+                    encoding="utf-8")
+    data = read_file(path)
+    messages = []
+    for ex in data.examples:
+        m = prepare(ex.text)
+        m.intent = ex.intent
+        messages.append(m)
+    aug = TrainingAugmenter(TrainingAugmenter.validate_config({"intro_share": 1.0, "typo_share": 1.0}, "test"))
+    aug.train(data, messages)
+    extra = messages[3:]
+    assert extra and all(m.intent == "grocery_order" for m in extra)  # 你好 (smalltalk) is kept as it is
+    assert any(m.text.endswith(("买菜", "咋弄")) and len(m.text) > 8 for m in extra)  # an introduction first
+    m = prepare("怎么在手机上买菜")
+    aug.process(m)
+    assert m.intent is None and not m.features
+
+
 def test_joint_capability_model_saves_and_loads(tmp_path_factory):
     from tests.factories import CONFIG_TEMPLATE, write_project
 
@@ -187,6 +213,19 @@ def test_joint_capability_model_saves_and_loads(tmp_path_factory):
     texts = ["在拼夕夕买菜要500块", "有人要验证码", "你好呀"]
     assert [r.as_dict() for r in fresh.parse_batch(texts)] == [r.as_dict() for r in loaded.parse_batch(texts)]
     assert loaded.parse("有人要我的验证码").capability == "urgent"
+
+
+def test_joint_capability_model_with_one_capability_trains_the_intents_alone(tmp_path):
+    """SMP2017 (bench/smp2017.py) gives every intent one placeholder capability: nothing to learn there."""
+    from tests.factories import CONFIG_TEMPLATE, MINI_DATA, write_project
+
+    data = MINI_DATA.replace("capability: smalltalk", "capability: teach").replace("capability: urgent",
+                                                                                   "capability: teach")
+    cfg = write_project(tmp_path, CONFIG_TEMPLATE.replace(
+        "    calibration_folds: 2\n", "    calibration_folds: 2\n    capability_weight: 0.5\n"), data)
+    s = load_config(cfg)
+    train_model(s)
+    assert load_pipeline(s).parse("你好呀").intent == "greet"
 
 
 def test_save_load_gives_identical_parses(mini_project, mini_pipeline):

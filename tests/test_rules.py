@@ -60,6 +60,23 @@ def detector() -> UrgentRuleDetector:
         # the cry for help at the end of a run-on is not cancelled by 申请 in its first clause
         ("小程序上买的东西坏了 想问问怎么申请赔 嗯那个我家老头子昨天出门到现在还没回家", "missing"),
         ("老妈下午出门遛狗 狗自己回来了 人没回来", "missing"),
+        ("俺爹喘气呼哧呼哧的 嘴唇都紫了", "medical"),
+        ("老伴早上起来一边手拿不住筷子 说话也含含糊糊的", "medical"),
+        ("阿拉姆妈跌了一跤 脚动勿了", "medical"),
+        ("被狗咬了 血一直流", "medical"),
+        ("被我姐夫打了 我爸不敢说", "abuse"),
+        ("隔壁阿婆哭着喊别打了", "abuse"),
+        ("有人加我说是我远房侄子 要借钱 我刚转了一万过去 感觉不对", "scam"),
+        ("那人让我下载个会议软件 说帮我关闭借款额度", "scam"),
+        ("这世上没什么值得我留恋的了", "self_harm"),
+        ("媳妇跟人跑了 债也还不上 想找个地方了结了", "self_harm"),
+        ("社区一位认知症老人今早离开照料中心后下落不明", "missing"),
+        ("我姥爷出去买报纸 三个钟头了还没回", "missing"),
+        ("家里进水了 水都到膝盖了 老人下不来床", "danger"),
+        ("半夜有人在拧我家门把手", "danger"),
+        ("身份证和存折都被儿媳收走了 我想看病都挂不了号", "abuse"),
+        ("他们不让我去医院 说浪费钱", "abuse"),
+        ("老伴说去接孙子 孙子回来了他人却没回来", "missing"),
     ],
 )
 def test_rules_fire_on_urgent_messages(detector, text, category):
@@ -101,6 +118,13 @@ def test_rules_fire_on_urgent_messages(detector, text, category):
         "提前问问 接到自称银行的电话该怎么判断真假",
         "付钱的时候要我输六位数密码 是哪个密码",
         "燃气费在哪交",
+        "不想再学这个了 结束教程",
+        "第一单之后客人就不见了 怎么留",
+        "热得我快晕过去了",
+        "股票又跌了一跤",
+        "金毛走丢了 有人见过一只黄色的大狗吗",
+        "老伴跟我说要一起去超市",
+        "每次登录那个验证码都发给我儿子 我想换成自己的手机号",
     ],
 )
 def test_rules_stay_quiet_on_look_alikes(detector, text):
