@@ -493,6 +493,8 @@ def cmd_handoff(args: argparse.Namespace) -> int:
         for t in tickets:
             print(_ticket_line(t, settings))
         return 0
+    if cmd in ("remind", "reminders"):
+        return _followups(args, h, settings)
     if cmd == "outbox":
         items = h.out.pending()
         if not items:
@@ -537,6 +539,33 @@ def cmd_handoff(args: argparse.Namespace) -> int:
         t = h.close(t.id, args.worker, args.note, take_over=args.take_over)
         h.add_message(t.id, "system", messages.CLOSED_NOTICE, delivered=False)
         print(f"ticket #{t.id} closed")
+    return 0
+
+
+def _followups(args: argparse.Namespace, h: Any, settings: Any) -> int:
+    """`handoff remind TICKET WHEN [NOTE]` sets a worker's follow-up; `handoff reminders` lists them."""
+    from bot.reminders import Reminders, set_followup
+
+    reminders = Reminders(h.db, settings.handoff["timezone"])
+    if args.handoff_command == "remind":
+        try:
+            r = set_followup(reminders, h, args.ticket, args.worker, args.when, args.note)
+        except ValueError as exc:
+            raise SystemExit(f"error: {exc}") from None
+        print(f"follow-up #{r.id} on ticket #{r.ticket_id} at {r.due.astimezone(reminders.tz):%Y-%m-%d %H:%M}; "
+              "it is posted to the staff group (Telegram) and listed by `linli handoff reminders`")
+        return 0
+    items = reminders.followups(include_done=args.all)
+    columns = ["id", "ticket_id", "worker_id", "due", "status", "task"]
+    rows = [{**{c: getattr(r, c) for c in columns if c != "due"},
+             "due": f"{r.due.astimezone(reminders.tz):%Y-%m-%d %H:%M}"} for r in items]
+    if _print_rows(args, rows, columns):
+        return 0
+    if not items:
+        print("no follow-ups to come" if not args.all else "no follow-ups")
+    for row in rows:
+        print(f"#{row['id']:<4} ticket #{row['ticket_id']:<5} {row['due']}  {row['status']:9s} "
+              f"{row['worker_id']}  {row['task']}")
     return 0
 
 
@@ -797,6 +826,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="answer a ticket another worker claimed: it becomes yours (logged; the person is told)")
     add("outbox", cmd_handoff, "messages not sent yet (to people and to the staff group), with the last error",
         ho_sub)
+    p = add("remind", cmd_handoff, "set a follow-up (回访) on a ticket: posted to the staff group when due", ho_sub)
+    p.add_argument("ticket", type=int)
+    p.add_argument("when", help="e.g. '2026-12-08 10:00' or 明天上午10点 (local time, handoff.timezone)")
+    p.add_argument("note", nargs="?", default="", help="what to follow up, e.g. 电话问问取菜顺利吗")
+    p.add_argument("--worker", required=True, help="your social-worker id")
+    p = add("reminders", cmd_handoff, "workers' follow-ups still to come (--all: also sent ones)", ho_sub)
+    p.add_argument("--all", action="store_true", help="include follow-ups already sent or cancelled")
+    _table_options(p)
 
     p = add("backup", cmd_backup, "copy the SQLite database safely while the bot runs (online backup API)")
     p.add_argument("dest", metavar="FILE", help="where to write the copy, e.g. backups/linli-2026-12-06.db")

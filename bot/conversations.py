@@ -40,7 +40,7 @@ import yaml
 from bot.errors import ConfigError
 from bot.models import IncomingMessage
 
-CAPABILITIES = ("teach", "marketing", "policy", "tool", "urgent", "handoff", "privacy", "smalltalk", "staff",
+CAPABILITIES = ("teach", "marketing", "policy", "tool", "urgent", "handoff", "privacy", "smalltalk", "staff", "reminder",
                 "out_of_scope")
 EXPECT_KEYS = {"capability", "skill", "mentions_any", "mentions_all", "not_mentions", "buttons", "handoff",
                "deleted", "intent"}

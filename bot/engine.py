@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Callable
 
 import sqlite_utils
 
@@ -20,13 +21,16 @@ from bot.handoff import Handoff, OfficeHours, Ticket
 from bot.models import IncomingMessage, Reply
 from bot.outbox import PUSH_CHANNELS
 from bot.privacy import mask
+from bot.reminders import MAX_PER_USER, Reminders
 from bot.store import Store, open_db
 from dialogues.loader import load_flows
 from dialogues.manager import DialogueManager
+from dialogues.skills import reminder
 from dialogues.understand import read
 from knowledge.kb import KnowledgeBase, build_knowledge
 from nlu.pipeline import Pipeline, load_pipeline
 from nlu.result import ParseResult
+from nlu.timeexpr import describe
 
 END_CHAT_RE = re.compile(r"结束(对话|聊天)|(回到|回去找|换回|我要)机器人|不(跟|和)社工聊了|不聊了")
 logger = logging.getLogger(__name__)
@@ -53,26 +57,31 @@ class Engine:
     """Ties the NLU, the dialogue manager, the knowledge base and the store together."""
 
     def __init__(self, pipeline: Pipeline, manager: DialogueManager, store: Store,
-                 office_hours: OfficeHours | None = None) -> None:
+                 office_hours: OfficeHours | None = None, reminders: Reminders | None = None) -> None:
         self.pipeline = pipeline
         self.manager = manager
         self.store = store
         self.handoff = Handoff(store.db)
         self.office_hours = office_hours
+        self.reminders = reminders or Reminders(store.db)
 
     @classmethod
     def from_settings(cls, settings: Settings, db: sqlite_utils.Database | None = None,
-                      pipeline: Pipeline | None = None) -> Engine:
-        """Load the model, flows and knowledge named by the settings; open the database."""
+                      pipeline: Pipeline | None = None, clock: Callable[[], datetime] | None = None) -> Engine:
+        """Load the model, flows and knowledge named by the settings; open the database.
+
+        ``clock`` (timezone-aware) is what reminders read the time from; tests pass a fake one.
+        """
         pipeline = pipeline or load_pipeline(settings)
         intents = set(pipeline.capabilities)
         flows = load_flows(settings.flows_dir, intents)
         db = db if db is not None else open_db(settings.db_path)
         kb = build_knowledge(db, settings.content_dir, flows, intents)
-        manager = DialogueManager(flows, kb, int(settings.dialogue["fallbacks_before_handoff"]))
         h = settings.handoff
+        reminders = Reminders(db, h["timezone"], clock)
+        manager = DialogueManager(flows, kb, int(settings.dialogue["fallbacks_before_handoff"]), clock=reminders.now)
         hours = OfficeHours.from_config(h["office_hours"], h["office_days"], h["timezone"])
-        return cls(pipeline, manager, Store(db), hours)
+        return cls(pipeline, manager, Store(db), hours, reminders)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -91,7 +100,7 @@ class Engine:
         parse, said, state = read(state, msg.text, self.pipeline.parse, intent)
         # From here on only the masked text is stored, logged or shown to staff (PIPL).
         msg = IncomingMessage(msg.user_id, mask(msg.text), msg.channel, msg.chat_id, msg.received_at)
-        inbox = self._deliver_outbox(msg.user_id)
+        inbox = self._deliver_outbox(msg.user_id, msg.channel, msg.chat_id)
         ticket = self.handoff.active(msg.user_id)
         if ticket is not None and ticket.status == "claimed":
             return self._relay(msg, parse, ticket, inbox)
@@ -104,6 +113,9 @@ class Engine:
             self._save(msg, state or {}, parse, parse.intent, replies)
             return Outcome(replies, parse, parse.intent, parse.capability, ticket.as_json())
         turn = self.manager.advance(state, parse, mask(said))
+        for event in turn.events:
+            if event["type"].startswith("reminder_"):
+                self._reminder(msg, turn, event)
         replies = list(turn.replies)
         new_ticket = None
         for event in turn.events:
@@ -216,9 +228,33 @@ class Engine:
             lines.append(messages.OFFICE_CLOSED.format(when=when))
         return [Reply("\n".join(lines))]
 
-    def _deliver_outbox(self, user_id: str) -> list[Reply]:
-        """Social-worker replies written from the terminal side, shown before the next answer."""
+    def _reminder(self, msg: IncomingMessage, turn: Any, event: dict[str, Any]) -> None:
+        """Store, list or cancel the person's reminders; the dialogue says what was really done."""
+        r, now, kind = self.reminders, self.reminders.now(), event["type"]
+        if kind == "reminder_add":
+            if r.count_active(msg.user_id) >= MAX_PER_USER:
+                reminder.refuse_set(turn, MAX_PER_USER)
+                return
+            due = datetime.fromisoformat(event["due"])
+            added = r.add(msg.user_id, msg.channel, msg.chat_id or msg.user_id, event.get("task") or "", due,
+                          event.get("repeat"))
+            reminder.confirm_set(turn, describe(added.due, now, added.repeat), added.task)
+            return
+        items = [(x.id, reminder.label(x.due, now, x.repeat, x.task)) for x in r.active(msg.user_id)]
+        if kind == "reminder_list":
+            reminder.show_list(turn, items)
+        elif kind == "reminder_cancel" and event.get("id") is None:
+            reminder.ask_cancel(turn, items)
+        elif kind == "reminder_cancel":
+            gone = r.cancel(int(event["id"]), msg.user_id)
+            reminder.confirm_cancel(turn, reminder.label(gone.due, now, gone.repeat, gone.task) if gone else None)
+
+    def _deliver_outbox(self, user_id: str, channel: str = "", chat_id: str = "") -> list[Reply]:
+        """Social-worker replies written from the terminal side, and reminders due, shown before the next answer."""
         out = []
+        self.reminders.fire_due(user_id)
+        if channel and channel not in PUSH_CHANNELS:
+            out += [Reply(text) for text in self.reminders.inbox(channel, chat_id or user_id)]
         for m in self.handoff.outbox(user_id):
             if m["channel"] in PUSH_CHANNELS:
                 continue  # the channel's delivery job sends these from the durable outbox

@@ -39,6 +39,8 @@ STAFF_NOT_WORKER = "只有登记过的社工才能接单、回复和结束工单
 STAFF_TAKEN = "这个工单已经有人接了，或者已经结束。"
 STAFF_CLAIM_FIRST = "请先点“接单”，再回复。"
 STAFF_CLOSED = "工单 #{ticket} 已结束，对方已回到机器人。"
+STAFF_REMIND_HOW = "回访提醒：在工单的话题里发 /remind 时间 备注，比如 /remind 明天上午10点 电话问问取菜顺利吗（不在话题里就在时间前加工单号：/remind 12 周五 …）。"
+STAFF_REMIND_SET = "好的，工单 #{ticket} 的回访提醒定在{when}，到时间会发到这个群里。"
 STAFF_CLOSE_WHERE = "请在工单的话题里（或回复工单消息）发 /close 备注。"
 STAFF_NOT_YOURS = "这个工单由{name}负责。如果要由您接手，请在这里发 /takeover（对方会收到换人的通知）。"
 STAFF_TOOK_OVER = "工单 #{ticket} 现在由{name}负责，已告诉对方。"
@@ -88,6 +90,7 @@ STAFF_COMMANDS = (
     ("queue", "待处理的工单（紧急的在前）"),
     ("close", "在工单话题里结束工单：/close 备注"),
     ("takeover", "接手别的社工负责的工单"),
+    ("remind", "回访提醒：/remind 明天上午10点 备注"),
     ("id", "显示本群和您的编号"),
 )
 # /help in the terminal chat (`linli chat`, or `make run` without a Telegram token).
@@ -102,8 +105,16 @@ TERMINAL_HELP = (
 CAPABILITY_LABELS = {
     "teach": "学用手机、平台操作", "marketing": "生意推广", "policy": "政策和规定", "tool": "免费工具",
     "urgent": "紧急情况", "handoff": "找社工", "privacy": "个人信息", "smalltalk": "打招呼、闲聊",
+    "reminder": "提醒",
     "out_of_scope": "其他问题",
 }
 SLOT_LABELS = {"platform": "平台", "region": "地区", "budget": "预算", "product": "商品", "tool": "工具",
                "need": "需要"}
 PERSONA_LABELS = {"resident": "居民（买菜/日用品）", "merchant": "商户", "social_worker": "社工"}
+
+# Reminders when their time comes (bot/reminders.py); what the dialogue says is in dialogues/texts.py.
+REMINDER_DUE = "⏰ 提醒您：{task}。"
+REMINDER_NO_TASK = "您定的事到时间了"
+REMINDER_LATE = "\n（这条提醒本来是{when}的，晚到了，抱歉。）"
+FOLLOWUP_DUE = "⏰ 回访提醒：工单 #{ticket}。{note}"
+FOLLOWUP_NO_NOTE = "该回访了。"

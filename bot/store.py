@@ -30,6 +30,7 @@ TICKET_MESSAGES = "ticket_messages"
 FEEDBACK = "feedback"
 TUTORIAL_RUNS = "tutorial_runs"
 OUTBOX = "outbox"
+REMINDERS = "reminders"
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -169,7 +170,14 @@ def _v5(db: sqlite_utils.Database) -> None:
     db[WORKER_ACTIONS].create_index(["ticket_id"], if_not_exists=True)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database) -> None:
+    """Reminders (issue 16): people's own (明天早上8点提醒我…) and workers' follow-ups on tickets."""
+    from bot.reminders import create_table
+
+    create_table(db)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 
 
 def open_db(path: str | Path | None) -> sqlite_utils.Database:
@@ -297,6 +305,7 @@ class Store:
                 self.db.execute(f"DELETE FROM {TICKET_MESSAGES} WHERE ticket_id = ?", [tid])
                 self.db.execute(f"DELETE FROM {OUTBOX} WHERE ticket_id = ?", [tid])
             self.db.execute(f"DELETE FROM {OUTBOX} WHERE user_id = ?", [user_id])
+            self.db.execute(f"DELETE FROM {REMINDERS} WHERE user_id = ?", [user_id])
             self.db.execute(
                 f"UPDATE {TICKETS} SET user_id = '', chat_id = '', summary = '', close_note = '' WHERE user_id = ?",
                 [user_id],
@@ -326,6 +335,8 @@ class Store:
             "ticket_messages": [m for t in tickets for m in rows(
                 f"SELECT ticket_id, direction, text, created_at FROM {TICKET_MESSAGES} WHERE ticket_id = ? ORDER BY id",
                 [t["id"]])],
+            "reminders": rows(f"SELECT kind, task, due_at, repeat, status, created_at FROM {REMINDERS} "
+                              "WHERE user_id = ? ORDER BY id", [user_id]),
         }
 
     def purge_older_than(self, days: float, dry_run: bool = False) -> dict[str, int]:
@@ -355,6 +366,8 @@ class Store:
                     f"UPDATE {TICKETS} SET user_id = '', chat_id = '', summary = '', close_note = '' WHERE id = ?", [tid])
             counts["tickets"] = len(old)
             self.db.execute(f"DELETE FROM {OUTBOX} WHERE status = 'sent' AND created_at < ?", [cutoff])
+            # Reminders already sent or cancelled; one still to come is kept, whatever its age.
+            self.db.execute(f"DELETE FROM {REMINDERS} WHERE status != 'active' AND created_at < ?", [cutoff])
             for table, column in ((FEEDBACK, "created_at"), (TUTORIAL_RUNS, "updated_at")):
                 self.db.execute(f"UPDATE {table} SET user_id = '' WHERE {column} < ? AND user_id != ''", [cutoff])
             if dry_run:

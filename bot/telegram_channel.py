@@ -59,6 +59,8 @@ from bot.outbox import (
     OutboxItem,
 )
 from bot.privacy import mask
+from bot.reminders import set_followup
+from nlu.timeexpr import describe
 
 # PTB 22 is moving durations (RetryAfter.retry_after) to datetime.timedelta and warns on the old
 # form; opt in now (the outbox reads either form), before any RetryAfter is built.
@@ -250,6 +252,7 @@ class TelegramChannel:
         app.add_handler(CommandHandler("queue", self.queue, filters=staff))
         app.add_handler(CommandHandler("close", self.close, filters=staff))
         app.add_handler(CommandHandler("takeover", self.take_over, filters=staff))
+        app.add_handler(CommandHandler("remind", self.remind, filters=staff))
         app.add_handler(CallbackQueryHandler(self.claim, pattern=CLAIM_RE))
         app.add_handler(CallbackQueryHandler(self.rate, pattern=FEEDBACK_RE))
         app.add_handler(CallbackQueryHandler(self.stale_button))  # anything else: answered, never ignored
@@ -672,6 +675,31 @@ class TelegramChannel:
             except TelegramError as exc:
                 logger.warning("ticket %d: could not close the forum topic (%s)", ticket.id, exc)
 
+    async def remind(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/remind 明天上午10点 电话回访 in a ticket's thread (or /remind 12 明天上午10点 …): a 回访 reminder."""
+        msg = update.effective_message
+        if msg is None or update.effective_user is None:
+            return
+        worker_id = str(update.effective_user.id)
+        if self.handoff.worker(worker_id) is None:
+            await msg.reply_text(messages.STAFF_NOT_WORKER)
+            return
+        words = list(context.args or [])
+        ticket = self._ticket_of(update)
+        if words and words[0].lstrip("#").isdigit():
+            ticket = self.handoff.get(int(words.pop(0).lstrip("#")))
+        if ticket is None or not words:
+            await msg.reply_text(messages.STAFF_REMIND_HOW)
+            return
+        try:
+            r = set_followup(self.engine.reminders, self.handoff, ticket.id, worker_id, words[0], " ".join(words[1:]))
+        except (ValueError, HandoffError) as exc:
+            logger.warning("remind refused: ticket %d by telegram user %s: %s", ticket.id, worker_id, exc)
+            await msg.reply_text(messages.STAFF_REMIND_HOW)
+            return
+        now = self.engine.reminders.now()
+        await msg.reply_text(messages.STAFF_REMIND_SET.format(ticket=ticket.id, when=describe(r.due, now)))
+
     async def ids(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/id: this chat's id and your user id (for staff_chat_id and `linli workers add`)."""
         msg = update.effective_message
@@ -702,7 +730,12 @@ class TelegramChannel:
     # ---- the delivery job: nothing is lost ---------------------------------------------------
 
     async def deliver(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Retry what did not get through: people's messages first, then the staff group (in the background)."""
+        """Send reminders whose time has come, and retry what did not get through: people's messages first,
+        then the staff group (in the background)."""
+        try:
+            self.engine.reminders.fire_due()  # each becomes an outbox row, sent below
+        except Exception as exc:  # logged; the next run tries again and nothing is lost
+            logger.error("[E402] reading due reminders from the database failed: %s", exc, exc_info=exc)
         self._kick_staff(context)
         for chat in self.outbox.chats_due(CHANNEL):
             if not context.application.running:

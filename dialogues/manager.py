@@ -11,7 +11,8 @@ import them from here.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Callable
 
 from dialogues import policy
 from dialogues.schema import Flow
@@ -32,8 +33,9 @@ __all__ = [
 class DialogueManager:
     """Routes each parse to a tutorial step, a knowledge answer, or a help request."""
 
-    def __init__(self, flows: dict[str, Flow], kb: Any, fallbacks_before_handoff: int = 2) -> None:
-        self.ctx = policy.make_context(flows, kb, fallbacks_before_handoff)
+    def __init__(self, flows: dict[str, Flow], kb: Any, fallbacks_before_handoff: int = 2,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.ctx = policy.make_context(flows, kb, fallbacks_before_handoff, clock)
 
     @property
     def flows(self) -> dict[str, Flow]:

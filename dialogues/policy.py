@@ -22,12 +22,13 @@ history), and python-telegram-bot's handler groups (who takes this update, in a 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Callable
 
 from dialogues import texts as T
 from dialogues.schema import Flow
-from dialogues.skills import SKILLS, answers, handoff, marketing, privacy, smalltalk, tools, tutorial, urgent
+from dialogues.skills import SKILLS, answers, handoff, marketing, privacy, reminder, smalltalk, tools, tutorial, urgent
 from dialogues.skills import policy as policy_skill
 from dialogues.skills.base import Context, Respond, menu, menu_button, say, worker_button
 from dialogues.state import State, answered, button_action, pause, restore, take_buttons, typed_number
@@ -46,9 +47,12 @@ ROUTED: dict[str, Respond] = {cap: respond for cap, respond in SKILLS.items() if
 TOPIC_SKILLS: dict[str, Respond] = {cap: SKILLS[cap] for cap in ("marketing", "policy", "tool")}
 
 
-def make_context(flows: dict[str, Flow], kb: Any, fallbacks_before_handoff: int = 2) -> Context:
+def make_context(flows: dict[str, Flow], kb: Any, fallbacks_before_handoff: int = 2,
+                 clock: Callable[[], datetime] | None = None) -> Context:
     """The context skills answer from, with this policy as the one that routes handed-back messages."""
     ctx = Context(flows, kb, fallbacks_before_handoff)
+    if clock is not None:
+        ctx.clock = clock
     ctx.route = partial(route, ctx)
     ctx.answer_topic = partial(answer_topic, ctx)
     return ctx
@@ -130,6 +134,9 @@ def do_action(ctx: Context, turn: Turn, action: dict[str, Any], parse: ParseResu
         policy_skill.policy_menu(turn)
     elif "persona" in action:
         smalltalk.set_persona(turn, action["persona"])
+    elif "reminder_cancel" in action:
+        answered(st)
+        reminder.cancel_pressed(turn, action["reminder_cancel"])
     elif "answer" in action and action.get("question") not in (None, (st.get("pending") or {}).get("type")):
         # A yes/no button of another question is no answer to this one: read it as typed words.
         if not answer_pending(ctx, turn, parse, text):
@@ -160,6 +167,10 @@ def answer_pending(ctx: Context, turn: Turn, parse: ParseResult, text: str, pres
         return privacy.confirm_delete(ctx, turn, pending, parse, text, pressed)
     if kind in handoff.CONSENT_KINDS:
         return handoff.consent(ctx, turn, pending, parse, text, pressed)
+    if kind == reminder.PENDING_CANCEL:
+        return reminder.answer_cancel(ctx, turn, pending, parse, text, pressed)
+    if kind == reminder.PENDING_TIME:
+        return reminder.answer_time(ctx, turn, pending, parse, text)
     yes, no = yes_or_no(parse, text)
     answered(st)
     if kind == "resume":

@@ -236,3 +236,22 @@ TOOL_SUMMARY = "{name}：{reason}"
 APPS_OPERATING = "现在还能用的买菜软件有（以您所在城市能不能下单为准）："
 BUDGET = "预算{budget}元"
 ANY_PLATFORM = "平台"  # "在平台开店要交的保证金……" when no platform was named
+
+# Reminders (dialogues/skills/reminder.py; stored and sent by bot/reminders.py)
+REMINDER_ASK_TIME = "好的。您想让我什么时候提醒您？\n比如：“明天早上8点”“周六下午”“每周三”。"
+REMINDER_PAST = "“{words}”已经过了。您想定在什么时候？比如“明天早上8点”。"
+REMINDER_NOT_SET = "好的，这次先不定提醒了。"
+REMINDER_SET = "好的，记下了。{when} 提醒您：{task}。\n想看定好的提醒，跟我说“我的提醒”；不要了就说“取消提醒”。"
+REMINDER_NO_TASK = "您定的事"
+REMINDER_TOO_MANY = "您已经有{limit}个提醒了，先取消一些不用的，再定新的吧。说“我的提醒”可以看到全部。"
+REMINDER_NONE = "您现在没有定好的提醒。想定的话，跟我说“明天早上8点提醒我去取菜”这样就行。"
+REMINDER_LIST = "您定好的提醒：\n{lines}"
+REMINDER_CANCEL_BUTTON = "取消提醒"
+REMINDER_CANCEL_ONE = "要取消这个提醒吗？\n{label}"
+REMINDER_CANCEL_YES_NO = ("确定取消", "留着")
+REMINDER_CANCEL_WHICH = "要取消哪一个？点它的按钮（或输入前面的数字）就会取消：\n{lines}"
+REMINDER_CANCEL_HOW = "要取消的话，请点“确定取消”；想留着就点“留着”。"
+REMINDER_CANCEL_NUMBER = "取消第{n}个"
+REMINDER_CANCELLED = "好的，这个提醒取消了：{label}"
+REMINDER_GONE = "这个提醒已经不在了（可能已经提醒过，或者取消过了）。"
+REMINDER_KEPT = "好的，提醒留着，到时间我会提醒您。"

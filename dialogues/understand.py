@@ -109,6 +109,8 @@ def capability_of(intent: str) -> str:
         return "handoff"
     if intent.startswith("privacy_"):
         return "privacy"
+    if intent.startswith("reminder_"):
+        return "reminder"
     if intent.startswith("nav_") or intent in ("greet", "thank", "goodbye", "affirm", "deny", "bot_identity",
                                                "bot_capabilities", "self_intro"):
         return "smalltalk"

@@ -35,6 +35,7 @@ CAPABILITIES = (
     "urgent",
     "privacy",
     "smalltalk",
+    "reminder",
     "out_of_scope",
 )
 KEY_VERSION = "version"

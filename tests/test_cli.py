@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -131,7 +132,8 @@ def test_chat_jsonl_keeps_state_per_user_and_never_crashes(make_engine):
     [[], ["run"], ["chat"], ["ask"], ["nlu"], ["nlu", "train"], ["nlu", "test"], ["flows", "validate"],
      ["knowledge", "build"], ["knowledge", "validate"], ["knowledge", "search"], ["workers", "add"], ["workers", "list"],
      ["handoff", "list"], ["handoff", "claim"], ["handoff", "reply"], ["handoff", "close"], ["handoff", "show"],
-     ["privacy", "export"], ["privacy", "purge"], ["handoff", "outbox"], ["test", "conversations"]],
+     ["privacy", "export"], ["privacy", "purge"], ["handoff", "outbox"], ["test", "conversations"],
+     ["handoff", "remind"], ["handoff", "reminders"]],
 )
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -140,14 +142,22 @@ def test_every_command_has_help(command, capsys):
     assert "--config" in capsys.readouterr().out
 
 
-def test_readme_mentions_every_command():
+def test_readme_is_short_and_the_command_list_names_every_command():
+    """The README is what a newcomer reads (at most about 250 lines); docs/cli.md lists every command."""
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 250
+    for text in ("make run", "make test", "docs/cli.md", "linli run", "linli serve", "linli chat --jsonl"):
+        assert text in readme, text
+    for doc in re.findall(r"\(docs/([a-z_]+\.md)\)", readme):
+        assert (PROJECT_ROOT / "docs" / doc).is_file(), doc
+    cli_doc = (PROJECT_ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     for cmd in ("make run", "make test", "linli run", "linli chat", "linli chat --jsonl", "linli ask", "linli ask --jsonl",
                 "linli nlu train", "linli nlu test", "linli flows validate", "linli knowledge build",
                 "linli knowledge validate", "linli knowledge search", "linli workers add", "linli workers list",
                 "linli handoff list", "linli handoff claim", "linli handoff reply", "linli handoff close",
-                "linli privacy export", "linli privacy purge", "linli handoff outbox", "linli test conversations"):
-        assert cmd in readme, cmd
+                "linli privacy export", "linli privacy purge", "linli handoff outbox", "linli test conversations",
+                "linli handoff remind", "linli handoff reminders", "linli backup", "linli serve"):
+        assert cmd in cli_doc, cmd
 
 
 def test_terminal_numbers_buttons_on_across_replies():
@@ -278,3 +288,18 @@ def test_terminal_chat_prints_no_info_lines(tmp_path):
                           capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
     assert proc.returncode == 0 and "邻里助手>" in proc.stdout
     assert " INFO " not in proc.stderr and " INFO " not in proc.stdout  # a new database migrates quietly
+
+
+def test_a_worker_sets_and_lists_followups(make_engine, tmp_path, capsys):
+    engine, db = _seeded(make_engine, tmp_path)
+    ticket = engine.handoff.queue()[0]
+    capsys.readouterr()
+    assert cli.main(["--db", db, "handoff", "remind", str(ticket.id), "2099-01-02 10:00", "电话回访", "--worker", "77"]) == 0
+    assert f"on ticket #{ticket.id} at 2099-01-02 10:00" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="cannot read '昨天' as a time to come"):
+        cli.main(["--db", db, "handoff", "remind", str(ticket.id), "昨天", "--worker", "77"])
+    assert cli.main(["--db", db, "handoff", "remind", str(ticket.id), "明天", "--worker", "nobody"]) == 1
+    assert "nobody is not a registered social worker" in capsys.readouterr().err
+    assert cli.main(["--db", db, "handoff", "reminders", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["ticket_id"] == ticket.id and row["due"] == "2099-01-02 10:00" and row["task"] == "电话回访"

@@ -101,7 +101,8 @@ def test_every_format_through_every_path_leaves_no_trace(tmp_path, make_engine, 
 
     # 3. A ticket: waiting messages, relayed messages, a worker's replies and close note.
     say("我要找社工")
-    ticket = say("可以").new_ticket
+    say("可以")  # a ticket opens here, or one opened earlier (a pasted 验证码 may read as a scam) is the one
+    ticket = engine.handoff.active("p1")
     assert ticket is not None
     for text in texts[:10]:
         say(text)  # waiting: the worker will see these in the ticket

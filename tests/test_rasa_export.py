@@ -241,4 +241,4 @@ def test_rasa_commands_have_help_and_readme(command, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main([*command, "--help"])
     assert exc.value.code == 0 and "--config" in capsys.readouterr().out
-    assert "linli " + " ".join(command) in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "linli " + " ".join(command) in (PROJECT_ROOT / "docs" / "cli.md").read_text(encoding="utf-8")

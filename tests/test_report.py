@@ -347,7 +347,7 @@ def test_fallback_ends_without_an_answer_only_when_the_bot_said_so(replies, next
 def test_unanswered_through_the_real_bot(make_engine):
     engine = make_engine()
     say(engine, "我家猫不吃饭怎么办", "u1")  # out of scope: 这个我还不太懂
-    say(engine, "电费怎么在手机上交", "u2")  # asks which app, with numbered buttons
+    say(engine, "孙子不在家，我想在手机上买点菜", "u2")  # asks which app, with numbered buttons
     say(engine, "1", "u2")  # the NLU cannot place "1", but it picks the first app: answered
     rows = list(engine.store.db.query("SELECT user_id, intent, capability FROM transcript WHERE direction = 'in'"))
     assert all(r["intent"] in FALLBACK_INTENTS or r["capability"] == "out_of_scope" for r in rows if r["user_id"] == "u1")

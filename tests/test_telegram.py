@@ -343,3 +343,33 @@ def test_without_a_staff_group_the_bot_warns_that_nobody_is_alerted(monkeypatch,
     with caplog.at_level("WARNING"):
         telegram_channel.run_telegram(s, make_engine())
     assert "staff_chat_id is not set" in caplog.text and "linli handoff list" in caplog.text
+
+
+def _make_due(engine: Any) -> None:
+    """Time passes: every reminder still to come is due now (the job sends it within jobs_interval)."""
+    engine.store.db.execute("UPDATE reminders SET due_at = '2000-01-01T00:00:00+00:00' WHERE status = 'active'")
+
+
+def test_reminders_are_sent_by_the_job_queue_and_followups_reach_the_staff_group(make_engine, settings):
+    with FakeBotAPI() as fake:
+
+        async def scenario(engine: Any) -> None:
+            fake.user_text(RESIDENT, "明天早上8点提醒我去取菜")
+            await fake.wait_for(lambda: any("提醒您：去取菜" in t for t in texts(fake, RESIDENT)))
+            _make_due(engine)
+            sent = await fake.wait_for(lambda: [t for t in texts(fake, RESIDENT) if t.startswith("⏰")])
+            assert sent[0].startswith(messages.REMINDER_DUE.format(task="去取菜")) and "晚到了" in sent[0]
+            await asyncio.sleep(0.5)  # a few more runs of the job: sent once only
+            assert len([t for t in texts(fake, RESIDENT) if t.startswith("⏰")]) == 1
+            ticket = engine.handoff.open(str(MERCHANT), "telegram", str(MERCHANT), "normal", "request_human", "找社工")
+            fake.staff_text(STRANGER, f"/remind {ticket.id} 明天上午10点 电话回访")
+            await fake.wait_for(lambda: messages.STAFF_NOT_WORKER in texts(fake, STAFF_CHAT))
+            fake.staff_text(WORKER, f"/remind {ticket.id} 明天上午10点 电话回访")
+            await fake.wait_for(lambda: any(f"工单 #{ticket.id} 的回访提醒定在明天" in t for t in texts(fake, STAFF_CHAT)))
+            fake.staff_text(WORKER, "/remind")
+            await fake.wait_for(lambda: messages.STAFF_REMIND_HOW in texts(fake, STAFF_CHAT))
+            _make_due(engine)
+            await fake.wait_for(lambda: any(t.startswith(messages.FOLLOWUP_DUE.format(ticket=ticket.id, note="电话回访"))
+                                            for t in texts(fake, STAFF_CHAT)))
+
+        run(make_engine, settings, fake, scenario)

@@ -339,9 +339,9 @@ def test_serve_command_has_help_and_is_in_the_readme(capsys):
         with pytest.raises(SystemExit) as exc:
             cli.main([*command, "--help"])
         assert exc.value.code == 0 and "--config" in capsys.readouterr().out
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    for text in ("linli serve", "linli workers passwd", "--password", "/webhooks/rest/webhook", "## Web chat and console"):
-        assert text in readme, text
+    docs = "".join((PROJECT_ROOT / "docs" / name).read_text(encoding="utf-8") for name in ("cli.md", "web.md"))
+    for text in ("linli serve", "linli workers passwd", "--password", "/webhooks/rest/webhook", "# Web chat and console"):
+        assert text in docs, text
 
 
 def test_serve_uses_host_and_port_from_options_or_config(monkeypatch, tmp_path):

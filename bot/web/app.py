@@ -179,8 +179,13 @@ class WebChannel:
         return notes + list(outcome.replies)
 
     def deliver(self, user_id: str) -> list[Reply]:
-        """A social worker's words (and notices) not yet shown to this person; marked delivered."""
-        out = []
+        """A social worker's words (and notices) and reminders due, not yet shown to this person; marked delivered.
+
+        The page polls this while it is open, so a reminder shows within ``poll_seconds`` of its time;
+        one due while the page was closed is shown, with a note that it is late, when it is opened again.
+        """
+        self.engine.reminders.fire_due(user_id)
+        out = [Reply(text) for text in self.engine.reminders.inbox(CHANNEL, user_id)]
         for m in self.engine.handoff.outbox(user_id):
             if m["channel"] in PUSH_CHANNELS:
                 continue  # that channel's own delivery job sends it

@@ -8,12 +8,12 @@ policy skill) serve the others; ``base`` is what they all share.
 
 from __future__ import annotations
 
-from dialogues.skills import handoff, marketing, policy, privacy, smalltalk, tools, tutorial, urgent
+from dialogues.skills import handoff, marketing, policy, privacy, reminder, smalltalk, tools, tutorial, urgent
 from dialogues.skills.base import Context, Respond
 
 SKILLS: dict[str, Respond] = {
     skill.CAPABILITY: skill.respond
-    for skill in (tutorial, marketing, policy, tools, handoff, privacy, smalltalk, urgent)
+    for skill in (tutorial, marketing, policy, tools, handoff, privacy, smalltalk, urgent, reminder)
 }
 
 __all__ = ["SKILLS", "Context", "Respond"]

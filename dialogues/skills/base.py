@@ -8,7 +8,9 @@ events to ``turn`` and changes ``turn.state``. ``parse.text`` is the text the NL
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 from dialogues import texts as T
 from dialogues.schema import Flow
@@ -24,6 +26,11 @@ MIN_LABEL = 4  # a shorter piece says too little: cut with an ellipsis instead
 
 Button = Any  # a label (pressed as if typed) or a (label, action) pair
 Respond = Callable[["Context", Turn, ParseResult, str], None]
+
+
+def local_now() -> datetime:
+    """The time now where Linli's people live (the engine sets the configured timezone and, in tests, a fake clock)."""
+    return datetime.now(ZoneInfo("Asia/Shanghai"))
 
 
 def _no_policy(*args: Any) -> None:
@@ -44,6 +51,7 @@ class Context:
     fallbacks_before_handoff: int = 2
     route: Callable[[Turn, ParseResult, str], None] = field(default=_no_policy, repr=False)
     answer_topic: Callable[[Turn, str, str], None] = field(default=_no_policy, repr=False)
+    clock: Callable[[], datetime] = field(default=local_now, repr=False)  # timezone-aware (reminders)
 
 
 def say(turn: Turn, text: str, buttons: tuple[Button, ...] = (), kind: str = "") -> None:
