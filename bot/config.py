@@ -42,6 +42,9 @@ NLU_BACKENDS = ("local", "rasa")
 DIALOGUE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "flows_dir": ("dialogues/flows", str),
     "fallbacks_before_handoff": (2, int),
+    "urgent_episode_turns": (8, int),  # an urgent episode lasts this many messages without news of it
+    "urgent_episode_minutes": (60.0, float),  # … or this many minutes
+    "urgent_check_below": (0.5, float),  # a weaker urgent guess no rule backs, in a calm chat: a safety check
 }
 KNOWLEDGE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "content_dir": ("knowledge/content", str),  # policies, tips, tools, hotlines, platforms (YAML)

@@ -26,6 +26,7 @@ from bot.store import Store, open_db
 from dialogues.loader import load_flows
 from dialogues.manager import DialogueManager
 from dialogues.skills import reminder
+from dialogues.state import in_episode
 from dialogues.understand import read
 from knowledge.kb import KnowledgeBase, build_knowledge
 from nlu.pipeline import Pipeline, load_pipeline
@@ -79,7 +80,11 @@ class Engine:
         kb = build_knowledge(db, settings.content_dir, flows, intents)
         h = settings.handoff
         reminders = Reminders(db, h["timezone"], clock)
-        manager = DialogueManager(flows, kb, int(settings.dialogue["fallbacks_before_handoff"]), clock=reminders.now)
+        d = settings.dialogue
+        manager = DialogueManager(flows, kb, int(d["fallbacks_before_handoff"]), clock=reminders.now,
+                                  urgent_episode_turns=int(d["urgent_episode_turns"]),
+                                  urgent_episode_minutes=float(d["urgent_episode_minutes"]),
+                                  urgent_check_below=float(d["urgent_check_below"]))
         hours = OfficeHours.from_config(h["office_hours"], h["office_days"], h["timezone"])
         return cls(pipeline, manager, Store(db), hours, reminders)
 
@@ -104,7 +109,7 @@ class Engine:
         ticket = self.handoff.active(msg.user_id)
         if ticket is not None and ticket.status == "claimed":
             return self._relay(msg, parse, ticket, inbox)
-        if ticket is not None and parse.intent == "request_human" and intent is None:
+        if ticket is not None and parse.intent == "request_human" and intent is None and not in_episode(state):
             # Already in the queue: say so instead of asking for consent again.
             ahead = self.handoff.position(ticket)
             queue = messages.QUEUE_AHEAD.format(ahead=ahead) if ahead else messages.QUEUE_FIRST

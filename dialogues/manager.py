@@ -34,8 +34,8 @@ class DialogueManager:
     """Routes each parse to a tutorial step, a knowledge answer, or a help request."""
 
     def __init__(self, flows: dict[str, Flow], kb: Any, fallbacks_before_handoff: int = 2,
-                 clock: Callable[[], datetime] | None = None) -> None:
-        self.ctx = policy.make_context(flows, kb, fallbacks_before_handoff, clock)
+                 clock: Callable[[], datetime] | None = None, **settings: Any) -> None:
+        self.ctx = policy.make_context(flows, kb, fallbacks_before_handoff, clock, **settings)
 
     @property
     def flows(self) -> dict[str, Flow]:

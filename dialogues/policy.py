@@ -2,8 +2,12 @@
 
 ``advance`` reads one message against the conversation state, in this order:
 
-1. urgent words, always first (the hotline comes before anything else);
-2. a correction right after an alarm (不是 我说的是…: a false alarm);
+1. urgent words, always first (the hotline comes before anything else; inside an urgent
+   episode, the guidance of its kind; a weak guess in a calm conversation, a safety check);
+2. what an alarm left expected (``urgent.reads``): a correction right after it (不是 我说的是…:
+   a false alarm), the safety check's answer, a message inside an open episode (救护车叫了
+   现在做什么) or a follow-up of one just over (以后怎么防止再走丢); then loneliness and worry
+   (``wellbeing``: 一个人住 孩子都不来 心里闷);
 3. a rating of the last answer (👍 / 👎);
 4. a button of the last turn, by its label or its number (``do_action``);
 5. no words at all (😀, ？？？), or a number that is no button;
@@ -28,7 +32,7 @@ from typing import Any, Callable
 
 from dialogues import texts as T
 from dialogues.schema import Flow
-from dialogues.skills import SKILLS, answers, handoff, marketing, privacy, reminder, smalltalk, tools, tutorial, urgent
+from dialogues.skills import SKILLS, answers, handoff, marketing, privacy, reminder, smalltalk, tools, tutorial, urgent, wellbeing
 from dialogues.skills import policy as policy_skill
 from dialogues.skills.base import Context, Respond, menu, menu_button, say, worker_button
 from dialogues.state import State, answered, button_action, pause, restore, take_buttons, typed_number
@@ -48,11 +52,19 @@ TOPIC_SKILLS: dict[str, Respond] = {cap: SKILLS[cap] for cap in ("marketing", "p
 
 
 def make_context(flows: dict[str, Flow], kb: Any, fallbacks_before_handoff: int = 2,
-                 clock: Callable[[], datetime] | None = None) -> Context:
-    """The context skills answer from, with this policy as the one that routes handed-back messages."""
-    ctx = Context(flows, kb, fallbacks_before_handoff)
+                 clock: Callable[[], datetime] | None = None, **settings: Any) -> Context:
+    """The context skills answer from, with this policy as the one that routes handed-back messages.
+
+    ``clock`` is the timezone-aware time (reminders, episode timeouts; a fake one in tests);
+    ``settings`` are the other dialogue settings (urgent_episode_turns, urgent_episode_minutes,
+    urgent_check_below).
+    """
+    ctx = Context(flows, kb, fallbacks_before_handoff, dict(settings))
     if clock is not None:
         ctx.clock = clock
+    # The episodes' and the moods' content is read and checked at start-up, not at the first alarm.
+    urgent.episodes(ctx)
+    wellbeing.default_moods()
     ctx.route = partial(route, ctx)
     ctx.answer_topic = partial(answer_topic, ctx)
     return ctx
@@ -69,11 +81,13 @@ def advance(ctx: Context, state: State | None, parse: ParseResult, text: str) ->
     rating = smalltalk.rating(text)
 
     if parse.capability == "urgent":
-        # Safety first: the hotline comes before anything else, whatever was going on.
+        # Safety first: an alarm (or, inside an episode, its guidance) before anything else; a weak
+        # guess no rule backs, in a calm conversation, gets a safety check instead.
         urgent.respond(ctx, turn, parse, text)
-    elif urgent.corrects_alarm(st, text):
-        # "不是 我说的是清仓打折" right after an alarm: say so, and the ticket becomes a normal one.
-        urgent.false_alarm(ctx, turn)
+    elif urgent.reads(ctx, turn, parse, text, action):
+        # What an alarm left expected: a correction (a false alarm), the safety check's answer, a
+        # message inside an open episode or a follow-up of one just over; then loneliness and worry.
+        pass
     elif rating is not None:
         smalltalk.rate(turn, rating)
     elif action is not None:

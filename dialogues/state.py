@@ -40,6 +40,18 @@ Keys (all in ``new_state()`` but the two marked optional):
     The answer last asked about (👍/👎) and on which turn; answers already rated (``kind:subject``).
 ``urgent_turn`` (optional)
     The turn of the last alarm: a correction (没事, 我说错了) right after it is a false alarm.
+``episode`` (optional)
+    The urgent episode an alarm opened (``dialogues/episodes.yml``): ``{"kind", "opened_turn",
+    "until_turn", "until", "over_turn", "after_until"}``. Open while ``over_turn`` is None and
+    neither ``until_turn`` (a turn number) nor ``until`` (epoch seconds) has passed; each message
+    that says something about it moves both on. Once over (the person said so, 车到了 / 找到了),
+    prevention questions and follow-ups are read in its light up to turn ``after_until``.
+``safety_check`` (optional)
+    The short safety question asked instead of an alarm a calm conversation does not support:
+    ``{"kind", "intent", "turn", "answer"?}``; the next message is read as its answer first.
+``wellbeing`` (optional)
+    ``{"mood", "turn"}``: loneliness or worry was answered on that turn (follow-ups such as
+    社区有啥活动 are read in its light for a few turns).
 ``simpler_shown`` (optional)
     ``[flow, step]`` whose simpler words were shown: a second 没看懂 there offers a person.
 """
@@ -47,6 +59,7 @@ Keys (all in ``new_state()`` but the two marked optional):
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from typing import Any
 
@@ -117,6 +130,51 @@ def mark_alarm(st: State) -> None:
 def right_after_alarm(st: State) -> bool:
     """True when the previous message raised an alarm."""
     return bool(st.get("urgent_turn") == st["turns"] - 1)
+
+
+def open_episode(st: State, kind: str, turns: int, minutes: float, now: float) -> None:
+    """An alarm of this kind opened an episode; it lasts ``turns`` messages or ``minutes`` without news."""
+    st["episode"] = {"kind": kind, "opened_turn": st["turns"], "over_turn": None, "after_until": None}
+    refresh_episode(st, turns, minutes, now)
+
+
+def refresh_episode(st: State, turns: int, minutes: float, now: float) -> None:
+    """The message said something about the open episode: its limits start again from here."""
+    ep = st.get("episode") or {}
+    ep["until_turn"], ep["until"] = st["turns"] + turns, now + minutes * 60
+
+
+def episode_kind(st: State | None, now: float) -> str | None:
+    """The kind of the open urgent episode, or None (none opened, over, or its time has passed)."""
+    ep = (st or {}).get("episode")
+    if not ep or ep.get("over_turn") is not None:
+        return None
+    if (st or {}).get("turns", 0) > ep.get("until_turn", 0) or now > ep.get("until", 0):
+        return None
+    return str(ep["kind"])
+
+
+def end_episode(st: State, turns: int) -> None:
+    """The person said it is over: prevention and follow-ups are still read in its light for ``turns`` messages."""
+    ep = st.get("episode")
+    if ep:
+        ep["over_turn"], ep["after_until"] = st["turns"], st["turns"] + turns
+
+
+def episode_after(st: State | None) -> str | None:
+    """The kind of an episode that is over but recent (its follow-ups are still expected), else None."""
+    ep = (st or {}).get("episode")
+    if not ep or ep.get("over_turn") is None or (st or {}).get("turns", 0) > (ep.get("after_until") or 0):
+        return None
+    return str(ep["kind"])
+
+
+def in_episode(st: State | None, now: float | None = None) -> bool:
+    """True while an urgent episode is open or just over: its messages are the dialogue's to read."""
+    when = time.time() if now is None else now
+    # The engine asks before the turn is counted: the next message is turn + 1.
+    ahead = {**st, "turns": st.get("turns", 0) + 1} if st else None
+    return episode_kind(ahead, when) is not None or episode_after(ahead) is not None
 
 
 # ---- buttons ------------------------------------------------------------------------------

@@ -255,3 +255,10 @@ REMINDER_CANCEL_NUMBER = "取消第{n}个"
 REMINDER_CANCELLED = "好的，这个提醒取消了：{label}"
 REMINDER_GONE = "这个提醒已经不在了（可能已经提醒过，或者取消过了）。"
 REMINDER_KEPT = "好的，提醒留着，到时间我会提醒您。"
+
+# ---- urgent episodes and the safety check (issue 13, items 4-5) ----------------------------
+# The guidance inside an episode is content: dialogues/episodes.yml. Loneliness and worry: dialogues/wellbeing.yml.
+SAFETY_CHECK = "想问您一句：您现在安全吗？\n{line}"
+SAFETY_YES = "我很安全"
+SAFETY_NO = "不安全，要帮忙"
+SAFETY_OK = "好的，那就好。有什么事随时跟我说；真遇到危险，先打电话求助：有危险打 110，急病打 120。"

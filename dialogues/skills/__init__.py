@@ -3,7 +3,8 @@
 ``SKILLS`` maps the capability the policy chose to the skill that answers. Adding a
 capability = adding a module with ``CAPABILITY`` and ``respond`` and listing it here.
 ``answers`` (knowledge-base answers and the fallback) and ``hotlines`` (handed over by the
-policy skill) serve the others; ``base`` is what they all share.
+policy skill) serve the others; ``wellbeing`` (loneliness and worry) is asked by the urgent
+skill's reading of what an alarm left expected; ``base`` is what they all share.
 """
 
 from __future__ import annotations

@@ -49,6 +49,8 @@ class Context:
     flows: dict[str, Flow]
     kb: Any
     fallbacks_before_handoff: int = 2
+    # Dialogue settings from config.yml (urgent_episode_turns, urgent_episode_minutes, urgent_check_below).
+    settings: dict[str, Any] = field(default_factory=dict)
     route: Callable[[Turn, ParseResult, str], None] = field(default=_no_policy, repr=False)
     answer_topic: Callable[[Turn, str, str], None] = field(default=_no_policy, repr=False)
     clock: Callable[[], datetime] = field(default=local_now, repr=False)  # timezone-aware (reminders)

@@ -1,0 +1,140 @@
+"""The urgent episodes' content: ``dialogues/episodes.yml`` read and checked once.
+
+``load_episodes`` returns an ``Episodes`` book: per kind (medical, scam, self_harm, missing,
+abuse, danger) the intents that open it, its hotline, the safety-check line, the words that
+name it, its standing guidance, its cues and its after-cues, plus the cues every kind shares.
+The skill reads them generically (``dialogues/skills/urgent``); a bad file raises ``CueError``
+naming the file, the kind and the cue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from dialogues.cues import Cue, CueError, patterns, read_cues, read_yaml, text_of
+
+EPISODES_FILE = Path(__file__).resolve().parents[2] / "episodes.yml"
+KIND_KEYS = {"intents", "hotline", "check", "signals", "again", "cues", "after"}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of emergency and what is expected inside its episode."""
+
+    name: str
+    intents: tuple[str, ...]
+    hotline: str
+    check: str
+    signals: re.Pattern[str] | None
+    again: str
+    cues: tuple[Cue, ...]
+    after: tuple[Cue, ...]
+
+    @property
+    def intent(self) -> str:
+        """The intent that stands for this kind (the ticket's reason, the alarm's text)."""
+        return self.intents[0]
+
+
+@dataclass(frozen=True)
+class Episodes:
+    """Every kind, and the cues all kinds share (``common`` inside, ``common_after`` once over)."""
+
+    kinds: dict[str, Kind]
+    common: tuple[Cue, ...]
+    common_after: tuple[Cue, ...]
+    false_alarm: re.Pattern[str] | None = None  # words that take an alarm back, right after it
+    false_alarm_unless: re.Pattern[str] | None = None  # … unless these say otherwise (她说没事)
+
+    def takes_back(self, said: str) -> bool:
+        """True when these words (from ``plain_text``) take the alarm just raised back."""
+        return (self.false_alarm is not None and bool(self.false_alarm.search(said))
+                and not (self.false_alarm_unless is not None and self.false_alarm_unless.search(said)))
+
+    def of_intent(self, intent: str) -> Kind | None:
+        """The kind an urgent intent opens, or None."""
+        return next((k for k in self.kinds.values() if intent in k.intents), None)
+
+    def opening(self, intent: str, said: str) -> Kind | None:
+        """The kind an alarm opens: the NLU's, unless the words name only other kinds (打孩子 … 救命)."""
+        named = self.of_intent(intent)
+        if named is not None and named.signals is not None and named.signals.search(said):
+            return named
+        other = next((k for k in self.kinds.values() if k.signals is not None and k.signals.search(said)), None)
+        return other or named
+
+    def inside(self, kind: str) -> tuple[Cue, ...]:
+        """What an open episode of this kind expects, in order: its cues, the shared ones, its after-cues."""
+        k = self.kinds[kind]
+        return k.cues + self.common + k.after
+
+    def after(self, kind: str) -> tuple[Cue, ...]:
+        """What is expected once an episode of this kind is over: its after-cues, then the shared ones."""
+        return self.kinds[kind].after + self.common_after
+
+    def flows(self) -> set[str]:
+        """Every tutorial a button names (checked against the loaded flows by the tests and the loader)."""
+        cues = [*self.common, *self.common_after, *(c for k in self.kinds.values() for c in k.cues + k.after)]
+        return {action["flow"] for c in cues for _, action in c.buttons if "flow" in action}
+
+
+def load_episodes(path: Path = EPISODES_FILE) -> Episodes:
+    """Read and check the episodes file."""
+    raw = read_yaml(path)
+    unknown = set(raw) - {"kinds", "common", "false_alarm"}
+    if unknown:
+        raise CueError(f"{path}: unknown top-level key(s) {sorted(unknown)}; known: common, false_alarm, kinds")
+    taken_back = raw.get("false_alarm") or {}
+    if not isinstance(taken_back, dict) or set(taken_back) - {"when", "unless"}:
+        raise CueError(f"{path}: 'false_alarm' may only have 'when' and 'unless'")
+    if not isinstance(raw.get("kinds"), dict) or not raw["kinds"]:
+        raise CueError(f"{path}: 'kinds' must map each kind of emergency to its episode")
+    names = set(raw["kinds"])
+    kinds: dict[str, Kind] = {}
+    seen: dict[str, str] = {}
+    for name, spec in raw["kinds"].items():
+        where = f"{path}: kind '{name}'"
+        if not isinstance(spec, dict):
+            raise CueError(f"{where}: expected a mapping")
+        bad = set(spec) - KIND_KEYS
+        if bad:
+            raise CueError(f"{where}: unknown key(s) {sorted(bad)}; known: {sorted(KIND_KEYS)}")
+        intents = spec.get("intents")
+        if not isinstance(intents, list) or not intents or not all(
+                isinstance(i, str) and i.startswith("urgent_") for i in intents):
+            raise CueError(f"{where}: 'intents' must list urgent intents (urgent_…)")
+        for intent in intents:
+            if intent in seen:
+                raise CueError(f"{where}: intent {intent} already opens kind '{seen[intent]}'")
+            seen[intent] = name
+        hotline = spec.get("hotline")
+        if not isinstance(hotline, str) or not hotline.isdigit():
+            raise CueError(f"{where}: 'hotline' must be a number written as text, e.g. \"120\"")
+        kinds[name] = Kind(
+            name=name, intents=tuple(intents), hotline=hotline, check=text_of(spec.get("check"), f"{where} check"),
+            signals=patterns(spec.get("signals"), f"{where} signals"), again=text_of(spec.get("again"), f"{where} again"),
+            cues=read_cues(spec.get("cues"), f"{where} cues", names),
+            after=read_cues(spec.get("after"), f"{where} after", names),
+        )
+    common = raw.get("common") or {}
+    if not isinstance(common, dict) or set(common) - {"cues", "after"}:
+        raise CueError(f"{path}: 'common' may only have 'cues' and 'after'")
+    return Episodes(kinds, read_cues(common.get("cues"), f"{path}: common cues", names),
+                    read_cues(common.get("after"), f"{path}: common after", names),
+                    patterns(taken_back.get("when"), f"{path}: false_alarm when"),
+                    patterns(taken_back.get("unless"), f"{path}: false_alarm unless"))
+
+
+@lru_cache(maxsize=1)
+def default_episodes() -> Episodes:
+    """The project's episodes, read once."""
+    return load_episodes()
+
+
+def kind_settings(settings: dict[str, Any]) -> tuple[int, float]:
+    """(turns, minutes) an episode lasts without news, from the dialogue settings."""
+    return int(settings.get("urgent_episode_turns", 8)), float(settings.get("urgent_episode_minutes", 60.0))
