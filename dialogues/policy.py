@@ -212,7 +212,7 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
         tutorial.navigate_outside(ctx, turn, intent, text)
         return
     if parse.is_fallback:
-        if tools.follow_up(ctx, turn, parse, text):
+        if topic_followup(ctx, turn, parse, text) or tools.follow_up(ctx, turn, parse, text):
             return
         answers.fallback(ctx, turn, parse, text)
         return
@@ -220,10 +220,11 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
         st["fallbacks"] = 0
     if shop_fees(ctx, turn, parse, text):  # a fee question is answered as one, whatever the last topic was
         return
-    if intent in FOLLOWUPS or looks_like_followup(st, parse, text):
-        if tools.follow_up(ctx, turn, parse, text):
-            return
-    if topic_followup(ctx, turn, parse, text) or smalltalk.says_who_they_are(turn, parse, text):
+    if topic_followup(ctx, turn, parse, text):
+        return
+    if (intent in FOLLOWUPS or looks_like_followup(st, parse, text)) and tools.follow_up(ctx, turn, parse, text):
+        return
+    if smalltalk.says_who_they_are(turn, parse, text):
         return
     was_in = st.get("flow")
     was_step = st.get("step", 0)
@@ -256,25 +257,33 @@ def looks_like_followup(st: State, parse: ParseResult, text: str) -> bool:
 
 
 def topic_followup(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
-    """A short question that only makes sense about the last answer: 还有别的办法吗 / 怎么申请 / 要交多少."""
+    """A question about the last answer, answered inside its topic: 还有别的办法吗 / 要是有个月卖了15万呢 /
+    那要带什么 / 教我用它做一张海报. What a topic expects is declared by its knowledge entry."""
     st = turn.state
     topic = st.get("topic") or {}
-    if not topic.get("intent") or parse.entities or len(re.sub(r"\W", "", text)) > 14:
+    if not topic.get("intent"):
         return False
     cap = capability_of(topic["intent"])
-    if cap == "marketing" and MORE_RE.search(text):
+    short = len(re.sub(r"\W", "", text)) <= 14 and not parse.entities
+    if cap == "marketing" and short and MORE_RE.search(text):
         if topic.get("more"):
             marketing.no_more(turn)
         else:
             marketing.more(ctx, turn, topic["intent"], text)
         return True
+    if cap == "marketing":
+        return marketing.follow_up(ctx, turn, parse, text)
     entry = ctx.kb.get(topic["entry"]) if cap == "policy" and topic.get("entry") else None
-    if entry and APPLY_RE.search(text):
+    if entry and (policy_skill.next_policy(ctx, turn, text) or policy_skill.follow_up(ctx, turn, entry, parse, text)):
+        return True
+    if entry and short and APPLY_RE.search(text):
         policy_skill.how_to_apply(turn, entry)
         return True
-    if entry and parse.intent == "followup_cost" and not parse.entity_values("tool"):
+    if entry and short and parse.intent == "followup_cost" and not parse.entity_values("tool"):
         policy_skill.say_policy(turn, entry)  # "一个月卖多少不用交": the amounts are in the policy itself
         return True
+    if cap == "tool" and st.get("tool"):
+        return tools.topic_follow_up(ctx, turn, parse, text)
     return False
 
 

@@ -78,6 +78,7 @@ SOCIAL_WORKER_HELP = "👩 社工可以帮您：{text}"
 POLICY_HOW = "怎么办：{text}"
 POLICY_CAVEAT = "提醒：{text}"
 POLICY_ELIGIBILITY = "想知道自己符不符合条件，可以按“找社工”，社工帮您一起问。"
+POLICY_NO_MORE = "这方面我这里核实过的政策，就是这几条了。想问本地还有没有别的，可以打 12345，或者找社工帮您问。"
 SOURCE_LINE = "来源：{source}（核对：{reviewed}）"
 POLICY_BUTTONS = ("还有别的政策吗", "找社工", "菜单")
 POLICY_TOPICS = (

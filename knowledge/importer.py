@@ -15,7 +15,9 @@ from typing import Any
 
 from bot.errors import KnowledgeBaseError
 from bot.yamlio import item_lines, read_yaml
-from knowledge.schema import AUDIENCES, KINDS, STATUSES, TOOL_NEEDS, check_entry  # noqa: F401 (re-exported)
+from knowledge.schema import AUDIENCES, KINDS, STATUSES, TOOL_NEEDS, check_asks, check_entry  # noqa: F401 (re-exported)
+
+ASKS_FILE = "asks.yml"  # the kinds of follow-up question and their words, not entries
 
 FIELD_RE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*:")
 
@@ -68,7 +70,7 @@ class Entry:
 def read_content(directory: Path, errors: list[str]) -> list[Entry]:
     """Every entry in the YAML files under ``directory`` (problems go to ``errors``)."""
     entries: list[Entry] = []
-    files = sorted(p for p in directory.rglob("*") if p.suffix in (".yml", ".yaml"))
+    files = sorted(p for p in directory.rglob("*") if p.suffix in (".yml", ".yaml") and p.name != ASKS_FILE)
     for path in files:
         read = read_yaml(path, errors)
         if read is None:
@@ -114,10 +116,25 @@ def read_content(directory: Path, errors: list[str]) -> list[Entry]:
     return entries
 
 
+def read_asks(directory: Path, errors: list[str]) -> dict[str, list[str]]:
+    """The follow-up kinds of ``asks.yml`` in ``directory`` (kind -> cue words); {} when there is none."""
+    path = directory / ASKS_FILE
+    if not path.is_file():
+        return {}
+    read = read_yaml(path, errors)
+    if read is None:
+        return {}
+    _, doc = read
+    problems = check_asks(doc)
+    errors += [f"{path}: {p}" for p in problems]
+    return {} if problems else {str(k): [str(c) for c in v] for k, v in doc["asks"].items()}
+
+
 def validate_entries(
-    entries: list[Entry], known_intents: set[str] | None = None, known_flows: set[str] | None = None
+    entries: list[Entry], known_intents: set[str] | None = None, known_flows: set[str] | None = None,
+    asks: dict[str, list[str]] | None = None,
 ) -> list[str]:
-    """Cross-entry checks: duplicate ids, dangling references, unknown intents."""
+    """Cross-entry checks: duplicate ids, dangling references, unknown intents, unknown follow-up kinds."""
     errors: list[str] = []
     seen: dict[str, Entry] = {}
     for e in entries:
@@ -131,6 +148,11 @@ def validate_entries(
         tutorial = e.get("tutorial")
         if tutorial and known_flows is not None and tutorial not in known_flows:
             errors.append(f"{e.where}: field 'tutorial' names unknown flow '{tutorial}'")
+        for i, q in enumerate((e.get("topic") or {}).get("questions") or []):
+            kind = q.get("ask") if isinstance(q, dict) else None
+            if kind and asks is not None and kind not in asks:
+                errors.append(f"{e.where}: field 'topic.questions.{i}.ask' names unknown kind '{kind}' "
+                              f"(kinds in {ASKS_FILE}: {', '.join(sorted(asks)) or 'none'})")
         if known_intents is not None:
             for intent in e.intents:
                 if intent not in known_intents:
@@ -146,7 +168,7 @@ def load_entries(
         raise KnowledgeBaseError(f"knowledge content directory not found: {directory}")
     errors: list[str] = []
     entries = read_content(directory, errors)
-    errors += validate_entries(entries, known_intents, known_flows)
+    errors += validate_entries(entries, known_intents, known_flows, read_asks(directory, errors))
     if errors:
         raise KnowledgeBaseError(f"{len(errors)} problem(s) in knowledge content:\n  " + "\n  ".join(errors), errors)
     return entries

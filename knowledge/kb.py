@@ -21,7 +21,7 @@ import sqlite_utils
 from bot.config import PROJECT_ROOT
 from bot.errors import KnowledgeBaseError
 from dialogues.schema import Flow
-from knowledge.importer import Entry, load_entries
+from knowledge.importer import Entry, load_entries, read_asks
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +71,10 @@ def _flow_text(f: Flow) -> str:
     return " ".join([f.title, f.intro, *(s.text for s in f.steps)])
 
 
-def fingerprint(entries: Iterable[Entry], flows: Iterable[Flow]) -> str:
+def fingerprint(entries: Iterable[Entry], flows: Iterable[Flow], asks: dict[str, list[str]] | None = None) -> str:
     """Hash of the content, so the tables are rebuilt only when it changed."""
     h = hashlib.sha256()
+    h.update(json.dumps(asks or {}, ensure_ascii=False, sort_keys=True).encode())
     for e in entries:
         h.update(json.dumps([e.id, e.kind, e.title, e.intents, e.data, e.source, e.reviewed], default=str,
                             ensure_ascii=False).encode())
@@ -88,11 +89,13 @@ class KnowledgeBase:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
         self._cache: dict[str, dict[str, Any]] = {}
+        self._asks: dict[str, list[str]] | None = None
 
-    def build(self, entries: list[Entry], flows: dict[str, Flow] | None = None, force: bool = False) -> bool:
-        """Load entries (and tutorial flows) into SQLite; skipped when the content is unchanged."""
+    def build(self, entries: list[Entry], flows: dict[str, Flow] | None = None, force: bool = False,
+              asks: dict[str, list[str]] | None = None) -> bool:
+        """Load entries (and tutorial flows, and the follow-up kinds) into SQLite; skipped when unchanged."""
         flows = flows or {}
-        fp = fingerprint(entries, flows.values())
+        fp = fingerprint(entries, flows.values(), asks)
         if not force and self.db[META].exists():
             row = self.db.execute(f"SELECT value FROM {META} WHERE key = 'fingerprint'").fetchone()
             if row and row[0] == fp:
@@ -123,7 +126,9 @@ class KnowledgeBase:
             self.db[ENTRIES].insert_all(rows, pk="id")
             self.db[ENTRIES].enable_fts(["title", "search_text"], fts_version="FTS5", create_triggers=False)
             self.db[META].upsert({"key": "fingerprint", "value": fp}, pk="key")
+            self.db[META].upsert({"key": "asks", "value": json.dumps(asks or {}, ensure_ascii=False)}, pk="key")
         self._cache.clear()
+        self._asks = None
         logger.info("knowledge base built: %d entries", len(rows))
         return True
 
@@ -143,6 +148,15 @@ class KnowledgeBase:
         rec.update(json.loads(rec.pop("data")))
         self._cache[entry_id] = rec
         return rec
+
+    def asks(self) -> dict[str, list[str]]:
+        """The kinds of follow-up question (where, documents, amount …) and their cue words (asks.yml)."""
+        if self._asks is None:
+            row = None
+            if self.db[META].exists():
+                row = self.db.execute(f"SELECT value FROM {META} WHERE key = 'asks'").fetchone()
+            self._asks = json.loads(row[0]) if row else {}
+        return self._asks
 
     def by_intent(self, intent: str, kind: str | None = None) -> list[dict[str, Any]]:
         """Entries that answer an intent, in file order."""
@@ -195,5 +209,5 @@ def build_knowledge(
     """Validate the content, (re)build the tables if it changed, and return the knowledge base."""
     entries = load_entries(content_dir, known_intents, set(flows or {}))
     kb = KnowledgeBase(db)
-    kb.build(entries, flows, force=force)
+    kb.build(entries, flows, force=force, asks=read_asks(content_dir, []))
     return kb

@@ -20,6 +20,128 @@ TOOL_NEEDS = ("design", "video", "live", "data", "crm", "forms", "minishop", "co
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 Text = Field(min_length=1)
+SLOT_TYPES = ("money", "age", "region", "platform", "choice", "flag")
+PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class Slot(BaseModel):
+    """A detail a follow-up may give: its type, how to say it, and (choice, flag) the words for it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["money", "age", "region", "platform", "choice", "flag"]
+    unknown: str = ""  # said in a template when the person has not told it (e.g. 当地)
+    choices: dict[str, list[str]] = {}  # choice: value -> words that pick it (the first match wins)
+    labels: dict[str, str] = {}  # choice: value -> how it is said
+    default: str | None = None  # choice: the value when no word picks one
+    cues: list[str] = []  # flag: words that set it; other types: words that must come with the value
+    negations: list[str] = []  # flag: words that, before a cue, set it to no
+    if_yes: str = ""  # flag: how a yes is said (not `yes:`, which YAML reads as true)
+    if_no: str = ""  # flag: how a no is said
+
+
+class Compare(BaseModel):
+    """A figure the person gave, compared with a threshold from facts.md (per period when ``per`` is set)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slot: str = Text
+    per: str | None = None
+    limits: dict[str, int] = Field(min_length=1)  # the ``per`` slot's value (or "any") -> the threshold
+    below: str = Text
+    reached: str = Text
+    at: str = ""  # exactly at the threshold; ``reached`` when empty
+
+
+class Line(BaseModel):
+    """One line of a checklist, shown when the slots it names are known (or have an ``unknown`` word)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Text
+    unless: str = ""  # a flag slot: the line is left out when it is yes
+
+
+class Checklist(BaseModel):
+    """The answer to "can I apply?": the person's details, line by line, then where to confirm."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    intro: str = Text
+    lines: list[Line] = Field(min_length=1)
+    outro: str = Text
+
+
+class Question(BaseModel):
+    """A follow-up question the topic answers: a kind from asks.yml, or the entry's own cue words."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ask: str = ""
+    cues: list[str] = []
+    answer: str = Text
+
+
+class Topic(BaseModel):
+    """What an entry expects after its answer: the slots a follow-up fills, comparisons, a checklist, questions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slots: dict[str, Slot] = {}
+    compare: list[Compare] = []
+    checklist: Checklist | None = None
+    questions: list[Question] = []
+    confirm: str = ""  # where to confirm, said after every follow-up answer
+
+    def problems(self) -> list[str]:
+        """Names used but not declared: a slot in a template, a compare or a checklist line."""
+        out: list[str] = []
+        names = set(self.slots) | {"limit"}
+
+        def check(where: str, text: str) -> None:
+            for name in PLACEHOLDER_RE.findall(text):
+                if name not in names:
+                    out.append(f"field 'topic.{where}': unknown slot '{{{name}}}' (declared slots: "
+                               f"{', '.join(sorted(self.slots)) or 'none'})")
+
+        for i, c in enumerate(self.compare):
+            for key in ("slot", "per"):
+                name = getattr(c, key)
+                if name and name not in self.slots:
+                    out.append(f"field 'topic.compare.{i}.{key}': unknown slot '{name}'")
+            if c.per and c.per in self.slots:
+                values = set(self.slots[c.per].choices)
+                for value in c.limits:
+                    if value not in values:
+                        out.append(f"field 'topic.compare.{i}.limits': '{value}' is not a choice of slot '{c.per}'")
+            for key in ("below", "reached", "at"):
+                check(f"compare.{i}.{key}", getattr(c, key))
+        if self.checklist:
+            check("checklist.intro", self.checklist.intro)
+            check("checklist.outro", self.checklist.outro)
+            for i, line in enumerate(self.checklist.lines):
+                check(f"checklist.lines.{i}", line.text)
+                if line.unless and line.unless not in self.slots:
+                    out.append(f"field 'topic.checklist.lines.{i}.unless': unknown slot '{line.unless}'")
+        for i, q in enumerate(self.questions):
+            if not q.ask and not q.cues:
+                out.append(f"field 'topic.questions.{i}': needs 'ask' (a kind in asks.yml) or 'cues'")
+            check(f"questions.{i}.answer", q.answer)
+        check("confirm", self.confirm)
+        for name, slot in self.slots.items():
+            if slot.type == "choice" and not slot.choices:
+                out.append(f"field 'topic.slots.{name}': a choice slot needs 'choices'")
+            if slot.type == "flag" and not slot.cues:
+                out.append(f"field 'topic.slots.{name}': a flag slot needs 'cues'")
+        return out
+
+
+class Asks(BaseModel):
+    """asks.yml: the kinds of follow-up question (where, documents, amount …) and the words that ask them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    asks: dict[str, list[str]] = Field(min_length=1)
 
 
 class _Entry(BaseModel):
@@ -37,6 +159,7 @@ class _Entry(BaseModel):
     source: str = Text
     reviewed: dt.date
     related: list[str] = []
+    topic: Topic | None = None  # what follow-ups on this entry may give and ask (see Topic)
 
     @field_validator("intents", mode="before")
     @classmethod
@@ -137,6 +260,10 @@ def _problem(error: dict[str, Any], kind: str, model: type[_Entry]) -> str:
         if choices:
             return f"field '{name}' must be one of {', '.join(choices)}, got {error.get('input')!r}"
     where = ".".join(str(p) for p in loc)
+    if "Keys should be strings" in str(error.get("msg", "")):
+        # YAML reads yes/no/on/off as true/false: a flag slot says its words with if_yes / if_no.
+        return (f"field '{where}': a key is not text (YAML reads yes, no, on and off as true/false; "
+                "quote it, or for a flag slot use if_yes / if_no)")
     return f"field '{where}': {error.get('msg', 'invalid')}"
 
 
@@ -147,4 +274,14 @@ def check_entry(raw: dict[str, Any]) -> list[str]:
         model.model_validate(raw)
     except ValidationError as exc:
         return [_problem(e, raw["kind"], model) for e in exc.errors()]
-    return []
+    topic = Topic.model_validate(raw["topic"]) if raw.get("topic") else None
+    return topic.problems() if topic else []
+
+
+def check_asks(raw: Any) -> list[str]:
+    """The problems of an asks file (an empty list when it is valid)."""
+    try:
+        asks = Asks.model_validate(raw)
+    except ValidationError as exc:
+        return [f"field '{'.'.join(str(p) for p in e.get('loc') or ())}': {e.get('msg', 'invalid')}" for e in exc.errors()]
+    return [f"field 'asks.{kind}': needs at least one cue word" for kind, cues in asks.asks.items() if not cues]

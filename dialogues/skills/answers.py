@@ -13,7 +13,8 @@ from dialogues import texts as T
 from dialogues.skills import handoff, marketing, policy, tutorial
 from dialogues.skills.base import Context, menu, menu_button, say, worker_button
 from dialogues.turn import Turn
-from dialogues.understand import synthetic
+from dialogues.understand import capability_of, synthetic
+from knowledge import topics
 from nlu.result import ParseResult
 
 
@@ -101,6 +102,11 @@ def answer_from_search(ctx: Context, turn: Turn, question: str, parse: ParseResu
 
 def fallback(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     """The NLU is unsure: the best matches as buttons (or the menu); at the limit, a social worker is offered."""
+    platform = platform_by_name(ctx, parse.entity_values("platform"))
+    if platform and topics.ask_of(text, ctx.kb.asks()) == "status":
+        turn.capability = capability_of("choose_grocery_app")
+        say_platform(ctx, turn, platform)  # 盒马会员店还开着吗: what we know of that platform, not a guess
+        return
     if handoff.missed(ctx, turn):
         return
     hits = ctx.kb.search(text, limit=3) if text.strip() else []
@@ -112,5 +118,6 @@ def fallback(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
 
 
 def platform_fees(turn: Turn, platform: str, buttons: tuple[Any, ...]) -> None:
-    """"拼多多开店要多少保证金": where to read the fees, never a guessed figure."""
+    """"拼多多开店要多少保证金": where to read the fees, never a guessed figure (opening a shop is taught)."""
+    turn.capability = capability_of("open_shop")
     say(turn, T.PLATFORM_FEES.format(platform=platform), buttons)

@@ -12,6 +12,7 @@ import re
 from dialogues import texts as T
 from dialogues.skills.base import Context, menu_button, say, worker_button
 from dialogues.turn import Turn
+from knowledge import topics
 from nlu.result import ParseResult
 
 
@@ -32,8 +33,12 @@ def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
         ids = {h["id"] for h in hotlines if not str(h.get("number", "")).count("/")}
         hit = next((h for h in ctx.kb.search(asked, limit=5, kinds=("hotline",)) if h.id in ids), None)
         entry = ctx.kb.get(hit.id) if hit else None
+        if entry and not any(str(k) in asked for k in entry.get("keywords") or []):
+            entry = None  # 税务局电话多少 shares only 电话 with 96110: never another office's number
     if entry is None:
         say(turn, T.HOTLINE_UNKNOWN, buttons)
         return
-    notes = [str(n) for n in entry.get("notes") or []][:2]
+    notes = [str(n) for n in entry.get("notes") or []]
+    best = topics.best_line(notes, asked)  # "12315 电话老占线": the note about that first
+    notes = ([best] if best else []) + [n for n in notes if n != best][: 1 if best else 2]
     say(turn, "\n".join([T.HOTLINE_LINE.format(number=entry["number"], use=entry["use"]), *notes]), buttons)

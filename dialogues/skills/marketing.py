@@ -2,6 +2,8 @@
 
 Three tips first (those for their platform first), 更多办法 for the rest, mutual aid and
 what a social worker can do; 怎么当社区团长 starts the group-buy leader tutorial instead.
+A follow-up inside the tips (群里发啥 after a tip about the WeChat group) is answered from the
+entry's ``topic`` questions, or a related entry's (``follow_up``).
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ import re
 from typing import Any
 
 from dialogues import texts as T
-from dialogues.skills import answers, tutorial
+from dialogues.skills import answers, followup, tutorial
 from dialogues.skills.base import Context, menu_button, say, worker_button
 from dialogues.turn import Turn
 from dialogues.understand import synthetic
+from knowledge import topics
 from nlu.result import ParseResult
 
 CAPABILITY = "marketing"
@@ -35,6 +38,30 @@ def more(ctx: Context, turn: Turn, intent: str, text: str) -> None:
     st = turn.state
     tips(ctx, turn, synthetic(intent, text), more=True)
     st["topic"] = {**(st.get("topic") or {}), "more": True}
+
+
+def follow_up(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
+    """群里发啥 after tips about a WeChat group: the answer the tips' entry (or a related one) declares."""
+    st = turn.state
+    last = st.get("topic") or {}
+    entries = ctx.kb.by_intent(str(last.get("intent") or ""), CAPABILITY)
+    if not entries or not followup.expects(last, parse, text, ("platform", "money")):
+        return False
+    ask = topics.ask_of(text, ctx.kb.asks())
+    family = [entries[0], *(ctx.kb.get(r) for r in entries[0].get("related") or [])]
+    for entry in (e for e in family if e and e.get("kind") == CAPABILITY):
+        said = topics.question(entry.get("topic") or {}, ask, text, st["slots"])
+        if said:
+            break
+    else:  # 刚才储值卡那个事 还有啥要注意的: the tip of the entry that shares its words
+        entry = entries[0]
+        tips = [t["text"] if isinstance(t, dict) else str(t) for t in entry.get("tips") or []]
+        said = topics.best_line(tips, text) if followup.weak(last, parse) else None
+    if not said:
+        return False
+    turn.capability = CAPABILITY
+    say(turn, f"【{entry['title']}】\n{said}", (worker_button(), menu_button()))
+    return True
 
 
 def no_more(turn: Turn) -> None:

@@ -1,7 +1,10 @@
 """Policies in plain words: issuer and date, what it means, how to apply, a caveat, the source.
 
 A policy a group asks about that none of ours covers (我是残疾人 有什么补贴) is said to be not
-covered, never answered with a wrong one. 怎么申请 / 找谁 after a policy says how to apply.
+covered, never answered with a wrong one. After a policy, a follow-up is answered inside it
+(``follow_up``): the details it gives fill the slots the entry's ``topic`` declares (要是有个月
+卖了15万呢 is compared with the threshold; age, city and 失业登记 fill an eligibility
+checklist), and what it asks (那要带什么, 去哪里办, 最多能贷多少) gets the entry's answer.
 """
 
 from __future__ import annotations
@@ -11,14 +14,17 @@ import re
 from typing import Any
 
 from dialogues import texts as T
-from dialogues.skills import answers, hotlines
+from dialogues.skills import answers, followup, hotlines
 from dialogues.skills.base import Context, menu_button, say, worker_button
 from dialogues.state import persona
 from dialogues.turn import Turn
+from knowledge import topics
 from nlu.result import ParseResult
 
 CAPABILITY = "policy"
-GROUP_RE = re.compile(r"残疾|残障|低保|退役|军人|大学生|毕业生|妇女|失业|下岗|困难户|孤寡|五保|特困|农民工")
+# 还有别的政策吗 / 其他的呢 after a policy: the next one on the topic, never the same one again.
+OTHER_RE = re.compile(r"(别的|其他|其它|另外的?)(的)?(政策|补贴|规定|文件)?\W*(吗|呢|没有?|么)?\W*$|还有(别的|其他|其它)")
+GROUP_RE = re.compile(r"残疾|残障|低保|退役|军人|大学生|毕业生|妇女|失业|下岗|困难户|孤寡|五保|特困|农民工|高龄|养老金|医保")
 
 
 def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
@@ -47,15 +53,46 @@ def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     buttons: list[Any] = [(e["title"], {"entry": e["id"]}) for e in others]
     buttons += [worker_button(), menu_button()]
     say(turn, T.POLICY_ELIGIBILITY, tuple(buttons))
-    st["topic"] = {"intent": parse.intent, "entry": entry["id"]}
+    remember(st, parse.intent, entry, parse, text)
     turn.rate = {"kind": "policy", "subject": entry["id"], "title": str(entry["title"])}
+
+
+def remember(st: dict[str, Any], intent: str, entry: dict[str, Any], parse: ParseResult | None = None,
+             text: str = "") -> None:
+    """The policy is the topic now, with the details the question already gave (我45了 在成都…)."""
+    spec = (entry.get("topic") or {}).get("slots") or {}
+    slots = topics.read_slots(spec, text, parse.entities) if parse is not None else {}
+    last = st.get("topic") or {}
+    shown = list(last.get("shown") or []) if last.get("intent") == intent else []
+    st["topic"] = {"intent": intent, "entry": entry["id"], "slots": slots, "shown": [*shown, entry["id"]]}
+
+
+def next_policy(ctx: Context, turn: Turn, text: str) -> bool:
+    """还有别的政策吗 after a policy: the next one of the topic (its intent, then related), or that there is none."""
+    last = turn.state.get("topic") or {}
+    if not (OTHER_RE.search(text) and len(re.sub(r"\W", "", text)) <= followup.SHORT):
+        return False
+    shown = set(last.get("shown") or []) | {last.get("entry")}
+    current = ctx.kb.get(str(last.get("entry") or "")) or {}
+    candidates = [*ctx.kb.by_intent(str(last.get("intent") or ""), CAPABILITY),
+                  *(ctx.kb.get(r) for r in current.get("related") or [])]
+    turn.capability = CAPABILITY
+    entry = next((e for e in candidates if e and e.get("kind") == CAPABILITY and e["id"] not in shown), None)
+    if entry is None:
+        say(turn, T.POLICY_NO_MORE, (worker_button(), menu_button()))
+        return True
+    say_policy(turn, entry)
+    say(turn, T.POLICY_ELIGIBILITY, (worker_button(), menu_button()))
+    remember(turn.state, str(last.get("intent") or ""), entry)
+    turn.rate = {"kind": "policy", "subject": entry["id"], "title": str(entry["title"])}
+    return True
 
 
 def say_policy(turn: Turn, entry: dict[str, Any]) -> None:
     """The policy itself (points only for merchants and social workers), then how, caveat and source."""
     resident = persona(turn.state) == "resident"
     head = f"【{entry['title']}】"
-    meta = "，".join(str(entry[k]) for k in ("issuer", "date") if entry.get(k))
+    meta = str(entry.get("date") or "")
     if meta:
         head += f"（{meta}）"
     lines = [head, str(entry.get("summary", "")).strip()]
@@ -64,13 +101,102 @@ def say_policy(turn: Turn, entry: dict[str, Any]) -> None:
         lines += [f"・{p}" for p in points[:4]]
     say(turn, "\n".join(x for x in lines if x))
     tail = [T.POLICY_HOW.format(text=str(entry["how"]).strip()), T.POLICY_CAVEAT.format(text=str(entry["caveat"]).strip())]
-    tail.append(T.SOURCE_LINE.format(source=entry["source"], reviewed=entry["reviewed"]))
+    if entry.get("issuer"):  # who issued it, never the internal reference to facts.md
+        tail.append(T.SOURCE_LINE.format(source=entry["issuer"], reviewed=entry["reviewed"]))
     say(turn, "\n".join(tail))
 
 
 def how_to_apply(turn: Turn, entry: dict[str, Any]) -> None:
     """怎么申请 / 去哪办 after a policy: how to apply, or whom to ask."""
+    turn.capability = CAPABILITY
     say(turn, T.POLICY_HOW.format(text=str(entry["how"]).strip()), (worker_button(), menu_button()))
+
+
+def follow_up(ctx: Context, turn: Turn, entry: dict[str, Any], parse: ParseResult, text: str) -> bool:
+    """A follow-up on the policy just explained, answered inside it; False when the message is not one.
+
+    The details it gives fill the topic's slots (kept for the next follow-ups). Then, in order:
+    the entry's answer to what is asked (its own cue words, then the kind in asks.yml); the
+    figures compared with their thresholds, or the eligibility checklist, when details came;
+    how to apply (去哪办, 找谁) or who it is for (要啥条件); the point of the entry that shares
+    the most words with the question. Every answer ends with where to confirm.
+    """
+    st = turn.state
+    last = st.get("topic") or {}
+    topic = entry.get("topic") or {}
+    new = topics.read_slots(topic.get("slots") or {}, text, parse.entities)
+    slots = {**(last.get("slots") or {}), **new}
+    ask = topics.ask_of(text, ctx.kb.asks())
+    fits = bool(new) and bool(topics.question(topic, ask, text, slots)
+                              or (ask == "conditions" and topic.get("checklist")))
+    if not followup.expects(last, parse, text, tuple(s.get("type") for s in (topic.get("slots") or {}).values()), fits):
+        return False
+    lines = answer_lines(entry, topic, slots, new, ask, text, own_words=followup.weak(last, parse))
+    if lines is None:
+        return related(ctx, turn, entry, ask, text, slots)
+    confirm = topics.confirm_line(topic, slots)
+    if lines and confirm and not any(confirm in line for line in lines):
+        lines.append(confirm)
+    turn.capability = CAPABILITY
+    say(turn, "\n".join(lines or [T.POLICY_HOW.format(text=str(entry["how"]).strip())]), (worker_button(), menu_button()))
+    st["topic"] = {**last, "slots": slots}
+    return True
+
+
+def related(ctx: Context, turn: Turn, entry: dict[str, Any], ask: str | None, text: str,
+            slots: dict[str, Any]) -> bool:
+    """A follow-up its policy does not answer but a related one does (能赔多少 after the regulation ->
+    the law's answer; 长辈模式也是这个政策管的吗 -> the app rules): answered from that one."""
+    for other in (ctx.kb.get(r) for r in entry.get("related") or []):
+        if not other or other.get("kind") != CAPABILITY:
+            continue
+        said = topics.question(other.get("topic") or {}, ask, text, slots)
+        named = any(len(str(k)) >= 3 and str(k) in text for k in other.get("keywords") or [])
+        if not (said or named):
+            continue
+        turn.capability = CAPABILITY
+        if said:
+            say(turn, said, (worker_button(), menu_button()))
+        else:
+            say_policy(turn, other)
+        turn.state["topic"] = {**(turn.state.get("topic") or {}), "entry": other["id"], "slots": slots}
+        return True
+    return False
+
+
+def answer_related(ctx: Context, turn: Turn, ids: list[str], text: str) -> bool:
+    """A question after a tool or tip that one of its related policies answers (用这个收顾客的电话地址
+    要注意啥 after a group-buy tool -> the PIPL rules for merchants): that policy, now the topic."""
+    for entry in (ctx.kb.get(i) for i in ids):
+        if entry and entry.get("kind") == CAPABILITY and \
+                topics.best_line([str(entry.get("summary") or ""), *map(str, entry.get("points") or [])], text):
+            turn.capability = CAPABILITY
+            say_policy(turn, entry)
+            remember(turn.state, (entry.get("intents") or [""])[0], entry)
+            return True
+    return False
+
+
+def answer_lines(entry: dict[str, Any], topic: dict[str, Any], slots: dict[str, Any], new: dict[str, Any],
+                 ask: str | None, text: str, own_words: bool) -> list[str] | None:
+    """What to say to a follow-up, from the entry alone (see ``follow_up``): the lines, [] for how to
+    apply (which says where to confirm itself), None when the entry has nothing for it."""
+    said = topics.question(topic, ask, text, slots)
+    if said:
+        return [said]
+    if new:
+        compared = topics.compare(topic, slots)
+        if compared:
+            return compared
+    listed = topics.checklist(topic, slots)
+    if listed and (new or ask == "conditions"):
+        return [listed]
+    if ask in ("where", "how", "documents"):
+        return []
+    if ask == "conditions" and entry.get("who"):
+        return [str(entry["who"]).strip(), T.POLICY_HOW.format(text=str(entry["how"]).strip())]
+    point = topics.best_line(entry.get("points") or [], text) if own_words else None
+    return [point] if point else None
 
 
 def policy_menu(turn: Turn) -> None:

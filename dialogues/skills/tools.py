@@ -2,6 +2,10 @@
 
 这个收费吗 / 怎么用 refer to the tool just named; the same words about a platform or a shop
 say where the fees are written; a new platform or budget answers the last topic again.
+After a recommendation, 教我用它做一张海报 teaches the tool just named, 做好了咋发到朋友圈
+answers from its steps, and 那群接龙跟它比哪个简单 compares the two (``topic_follow_up``).
+Tools of one need are ordered by how many of their keywords the question uses (修商品照片
+-> 美图秀秀 first).
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ import re
 from typing import Any
 
 from dialogues import texts as T
-from dialogues.skills import answers, tutorial
+from dialogues.skills import answers, followup, policy, tutorial
 from dialogues.skills.base import Context, menu, menu_button, say, worker_button
 from dialogues.turn import Turn
+from dialogues.understand import capability_of
+from knowledge import topics
 from nlu.result import ParseResult
 
 CAPABILITY = "tool"
@@ -22,10 +28,12 @@ TOOL_NEED_BY_INTENT = {
 }
 TOOL_NEED_WORDS = (
     ("live", ("直播",)), ("data", ("数据", "罗盘", "分析", "生意参谋")), ("minishop", ("小店", "开店", "小程序", "店铺")),
-    ("design", ("海报", "图片", "设计", "价签", "菜单")), ("video", ("剪辑", "视频", "剪映")),
+    ("design", ("海报", "图片", "照片", "修图", "设计", "价签", "菜单")), ("video", ("剪辑", "视频", "剪映")),
     ("forms", ("表格", "问卷", "接龙", "报名")), ("copywriting", ("文案", "写")), ("crm", ("客户", "会员", "私域")),
 )
 COST_RE = re.compile(r"钱|收费|免费|贵")
+REFERS_RE = re.compile(r"它|这个|那个|第[一二三1-3]个|刚才|好了")  # the tool just named, or what was made with it
+TOOL_ASKS = ("howto", "share", "compare")  # kinds in asks.yml a tool answers after a recommendation
 
 
 def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
@@ -49,7 +57,7 @@ def recommend(ctx: Context, turn: Turn, parse: ParseResult, need: str | None = N
         say(turn, T.TOOL_NEED_ASK, tuple((label, {"need": n}) for label, n in T.TOOL_NEEDS))
         return
     st["slots"]["need"] = need
-    tools = [t for t in ctx.kb.by_kind("tool") if t.get("need") == need][:3]
+    tools = by_keywords([t for t in ctx.kb.by_kind("tool") if t.get("need") == need], parse.text or "")[:3]
     if not tools:
         answers.answer_from_search(ctx, turn, parse.text or need, parse)
         return
@@ -65,6 +73,48 @@ def recommend(ctx: Context, turn: Turn, parse: ParseResult, need: str | None = N
     st["tool"], st["tools"] = tools[0]["id"], [t["id"] for t in tools]
     st["topic"] = {"intent": parse.intent}
     turn.rate = {"kind": "tool", "subject": f"need:{need}", "title": T.TOOL_NEED_LABELS.get(need, need)}
+
+
+def by_keywords(tools: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """The tools in file order, those whose keywords the question uses first (most first)."""
+    def hits(t: dict[str, Any]) -> int:
+        return sum(1 for k in t.get("keywords") or [] if k and k in text)
+    return sorted(tools, key=lambda t: -hits(t))
+
+
+def topic_follow_up(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
+    """教我用它 / 做好了咋发朋友圈 / 跟它比哪个简单, about the tool just recommended; False otherwise."""
+    st = turn.state
+    tool = ctx.kb.get(st.get("tool") or "")
+    ask = topics.ask_of(text, ctx.kb.asks())
+    refers = bool(REFERS_RE.search(text))
+    if tool is None or not followup.expects(st.get("topic") or {}, parse, text, ("tool", "platform"),
+                                            fits=refers and ask in TOOL_ASKS):
+        return False
+    named = [t for t in ctx.kb.by_kind("tool") if t["name"] in text or t["name"] in parse.entity_values("tool")]
+    if ask not in TOOL_ASKS:  # about the law around the tool, unless a tool is named (企业微信群发有次数限制不)
+        return not named and policy.answer_related(ctx, turn, list(tool.get("related") or []), text)
+    other = next((t for t in named if t["id"] != tool["id"]), None)
+    if ask == "compare" and other:
+        lines = [T.TOOL_LINE.format(n=i, name=t["name"], reason=t["reason"], difficulty=t.get("difficulty", ""))
+                 for i, t in enumerate((tool, other), 1)]
+        say(turn, "\n".join(lines), ((T.TOOL_HOWTO_BUTTON.format(name=other["name"]), {"tool_howto": other["id"]}),
+                                      *T.TOOL_BUTTONS))
+        turn.capability = CAPABILITY
+        return True
+    if other or not (refers or ask == "share" or len(re.sub(r"\W", "", text)) <= 10):
+        return False  # another tool, or words that do not point at the one just named
+    steps = [str(s) for s in tool.get("howto") or []]
+    if ask == "share":
+        step = topics.best_line(steps, text)
+        if step is None:
+            return False
+        say(turn, step, T.TOOL_BUTTONS)
+    else:
+        numbered = "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
+        say(turn, T.TOOL_HOWTO.format(name=tool["name"]) + "\n" + numbered, T.TOOL_BUTTONS)
+    turn.capability = "teach"
+    return True
 
 
 def by_name(ctx: Context, name: str) -> dict[str, Any] | None:
@@ -100,6 +150,7 @@ def follow_up(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
     if intent == "followup_howto":
         tool = by_name(ctx, tool_name[0]) if tool_name else ctx.kb.get(st.get("tool") or "")
         if tool:
+            st["tool"] = tool["id"]  # 收钱吗 next is about this one
             steps = "\n".join(f"{i}. {s}" for i, s in enumerate(tool.get("howto") or [], 1))
             say(turn, T.TOOL_HOWTO.format(name=tool["name"]) + "\n" + steps, T.TOOL_BUTTONS)
             return True
@@ -112,7 +163,8 @@ def follow_up(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
         if named and not topic.get("intent") and tutorial.howto_platform(ctx, turn, named, text):
             return True
     topic = st.get("topic") or {}
-    if topic.get("intent") and any(e.entity in ("platform", "money") for e in parse.entities):
+    if topic.get("intent") and capability_of(topic["intent"]) != "policy" \
+            and any(e.entity in ("platform", "money") for e in parse.entities):
         # Same topic, new platform or budget: answer the last topic again with the new slots.
         ctx.answer_topic(turn, topic["intent"], text)
         return True
