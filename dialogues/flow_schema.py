@@ -40,7 +40,53 @@ class TransitionSpec(_Strict):
     when: dict[str, Any] = {}
 
 
-class StepSpec(_Strict):
+def _words(value: list[str], what: str) -> list[str]:
+    bad = [w for w in value if not str(w).strip()]
+    if bad:
+        raise ValueError(f"{what} must not contain empty words")
+    return value
+
+
+class QuestionSpec(_Strict):
+    """A question asked at a step: the ways of asking it (``match``) and the ``answer``."""
+
+    match: list[str] = Field(min_length=1)
+    answer: str = Field(min_length=1)
+
+    @field_validator("match")
+    @classmethod
+    def _match_words(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if any(not part.strip() for part in str(entry).split("+")):
+                raise ValueError(f"'match' entry {entry!r} has an empty word (write words joined by '+')")
+        return value
+
+
+class FollowSpec(_Strict):
+    """What a step declares to follow the person: cues, questions, sub-steps, how to fix it.
+
+    Shared by steps and by the step kits in ``dialogues/flows/shared/step_kits.yml``.
+    """
+
+    cues: list[str] = []
+    questions: list[QuestionSpec] = []
+    substeps: list[str] = []
+    fix: str = ""
+
+    @field_validator("cues")
+    @classmethod
+    def _cue_words(cls, value: list[str]) -> list[str]:
+        return _words(value, "'cues'")
+
+    @field_validator("substeps")
+    @classmethod
+    def _two_substeps(cls, value: list[str]) -> list[str]:
+        if value and len(value) < 2:
+            raise ValueError("'substeps' needs at least two sub-steps (one is the step itself)")
+        return _words(value, "'substeps'")
+
+
+class StepSpec(FollowSpec):
     """One step of a flow."""
 
     id: str
@@ -51,6 +97,7 @@ class StepSpec(_Strict):
     next: str | list[TransitionSpec] | None = None
     when: dict[str, Any] = {}
     end: bool = False
+    kit: str | None = None  # a step kit whose cues, questions, sub-steps and fix this step takes
 
 
 class FlowSpec(_Strict):
@@ -65,6 +112,7 @@ class FlowSpec(_Strict):
     intro: str = ""
     outro: str = ""
     entry: dict[str, str] = {}
+    intro_named: str = ""
     source: str = ""
     reviewed: dt.date | None = None
     steps: list[StepSpec]
@@ -79,10 +127,25 @@ class FlowSpec(_Strict):
         raise ValueError("must be a date YYYY-MM-DD")
 
 
+class KitsSpec(_Strict):
+    """The step kits file: ``kits: {name: {cues, questions, substeps, fix}}``."""
+
+    kits: dict[str, FollowSpec]
+
+
 def check_flow_doc(doc: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
     """The schema problems of one flow document, each with the path of the key at fault."""
+    return _problems(FlowSpec, doc)
+
+
+def check_kits_doc(doc: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
+    """The schema problems of the step kits file, each with the path of the key at fault."""
+    return _problems(KitsSpec, doc)
+
+
+def _problems(model: type[BaseModel], doc: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
     try:
-        FlowSpec.model_validate(doc)
+        model.model_validate(doc)
     except ValidationError as exc:
         out = []
         for e in exc.errors():

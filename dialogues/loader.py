@@ -2,7 +2,13 @@
 
 Checks: YAML syntax, required keys, duplicate flow/step ids, missing text, unknown step in
 ``next``/``goto``, unreachable steps, unknown slots, unknown intents, a tutorial without
-``source``/``reviewed``.
+``source``/``reviewed``, an unknown step ``kit``, and the follow-the-person keys of a step
+(``cues``, ``questions``, ``substeps``, ``fix``).
+
+Step kits (``shared/step_kits.yml`` next to the flows) hold the cues, questions, sub-steps
+and fix that many tutorials share (logging in, the address, the cart …); a step names one
+with ``kit:``. Its own ``cues``/``substeps``/``fix`` replace the kit's, its own
+``questions`` come before the kit's.
 """
 
 from __future__ import annotations
@@ -14,8 +20,11 @@ from typing import Any
 
 from bot.errors import FlowError
 from bot.yamlio import item_lines, read_yaml
-from dialogues.flow_schema import check_flow_doc
-from dialogues.schema import AUDIENCES, FLOW_KINDS, KNOWN_SLOTS, Button, Flow, Step, Transition
+from dialogues.flow_schema import check_flow_doc, check_kits_doc
+from dialogues.schema import AUDIENCES, FLOW_KINDS, KNOWN_SLOTS, Button, Flow, Step, StepQuestion, Transition
+
+KITS_FILE = Path("shared") / "step_kits.yml"
+Kits = dict[str, dict[str, Any]]
 
 
 def _as_str_date(value: Any) -> str:
@@ -53,6 +62,55 @@ def _transitions(raw: Any, where: str, errors: list[str]) -> tuple[Transition, .
     return tuple(out)
 
 
+def _questions(raw: Any) -> tuple[StepQuestion, ...]:
+    out = []
+    for q in raw or []:
+        if isinstance(q, dict) and q.get("match") and str(q.get("answer") or "").strip():
+            match = tuple(tuple(w.strip() for w in str(m).split("+") if w.strip()) for m in q["match"])
+            out.append(StepQuestion(tuple(m for m in match if m), str(q["answer"]).strip()))
+    return tuple(out)
+
+
+def _follow(raw: dict[str, Any], kits: Kits, swhere: str, errors: list[str]) -> dict[str, Any]:
+    """The step's cues, questions, sub-steps and fix, merged with its kit's."""
+    kit: dict[str, Any] = {}
+    name = raw.get("kit")
+    if name is not None:
+        if name not in kits:
+            known = ", ".join(sorted(kits)) or "none"
+            errors.append(f"{swhere}: unknown kit '{name}' in 'kit'. Known kits ({KITS_FILE}): {known}")
+        else:
+            kit = kits[name]
+    words = raw.get("cues") if raw.get("cues") else kit.get("cues")
+    return {
+        "cues": tuple(str(w).strip() for w in words or [] if str(w).strip()),
+        "questions": _questions(raw.get("questions")) + _questions(kit.get("questions")),
+        "substeps": tuple(str(x).strip() for x in (raw.get("substeps") or kit.get("substeps") or [])),
+        "fix": str(raw.get("fix") or kit.get("fix") or "").strip(),
+        "kit": str(name) if kit else "",
+    }
+
+
+def read_kits(directory: Path, errors: list[str]) -> Kits:
+    """The step kits shared by the tutorials (``shared/step_kits.yml``), or {} without the file."""
+    path = directory / KITS_FILE
+    if not path.is_file():
+        return {}
+    read = read_yaml(path, errors)
+    if read is None:
+        return {}
+    text, doc = read
+    if not isinstance(doc, dict) or not isinstance(doc.get("kits"), dict):
+        errors.append(f"{path}:1: the step kits file must be a mapping with 'kits: {{name: {{cues, questions, "
+                      "substeps, fix}}}}'")
+        return {}
+    for loc, problem in check_kits_doc(doc):
+        name = next((p for p in reversed(loc) if isinstance(p, str) and p != "kits"), "")
+        line = next((n for n, ln in enumerate(text.splitlines(), 1) if ln.lstrip(" -").startswith(f"{name}:")), 1)
+        errors.append(f"{path}:{line}: {problem}")
+    return {str(k): v for k, v in doc["kits"].items() if isinstance(v, dict)}
+
+
 def _key_line(text: str, loc: tuple[Any, ...], flow_line: int, step_lines: list[int]) -> int:
     """The line of the key a schema problem names: inside its step when it is in one."""
     lines = text.splitlines()
@@ -70,8 +128,8 @@ def _key_line(text: str, loc: tuple[Any, ...], flow_line: int, step_lines: list[
     return start if start > 1 else flow_line or 1
 
 
-def read_flow(path: Path, errors: list[str]) -> Flow | None:
-    """Parse one flow file, appending problems to ``errors``."""
+def read_flow(path: Path, errors: list[str], kits: Kits | None = None) -> Flow | None:
+    """Parse one flow file, appending problems to ``errors``; ``kits``: the shared step kits."""
     read = read_yaml(path, errors)
     if read is None:
         return None
@@ -132,6 +190,7 @@ def read_flow(path: Path, errors: list[str]) -> Flow | None:
                 when=dict(raw.get("when") or {}),
                 end=bool(raw.get("end", False)),
                 line=line,
+                **_follow(raw, kits or {}, swhere, errors),
             )
         )
     intents = doc.get("intents") or []
@@ -148,6 +207,7 @@ def read_flow(path: Path, errors: list[str]) -> Flow | None:
         intro=str(doc.get("intro") or "").strip(),
         outro=str(doc.get("outro") or "").strip(),
         entry={str(k): str(v) for k, v in (doc.get("entry") or {}).items()},
+        intro_named=str(doc.get("intro_named") or "").strip(),
         source=str(doc.get("source") or ""),
         reviewed=_as_str_date(doc.get("reviewed")),
         path=f"{path}:{flow_line}",
@@ -177,6 +237,8 @@ def _check_flow(flow: Flow, known_intents: set[str] | None, errors: list[str]) -
             errors.append(f"{where}: a tutorial needs 'source' (where its facts come from)")
         if not flow.reviewed:
             errors.append(f"{where}: a tutorial needs 'reviewed' (YYYY-MM-DD)")
+    if flow.intro_named and "{platform}" not in flow.intro_named:
+        errors.append(f"{where}: 'intro_named' must say which app with {{platform}}")
     reachable = {flow.steps[0].id} | {t for t in flow.entry.values() if t in idset}
     for i, step in enumerate(flow.steps):
         swhere = f"{flow.path.rsplit(':', 1)[0]}:{step.line}: flow '{flow.id}' step '{step.id}'"
@@ -213,8 +275,9 @@ def load_flows(directory: Path, known_intents: set[str] | None = None) -> dict[s
     flows: dict[str, Flow] = {}
     if not directory.is_dir():
         raise FlowError(f"flows directory not found: {directory}")
+    kits = read_kits(directory, errors)
     for path in sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml")):
-        flow = read_flow(path, errors)
+        flow = read_flow(path, errors, kits)
         if flow is None:
             continue
         if flow.id in flows:

@@ -205,6 +205,8 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
         return
     if tutorial.glossary(ctx, turn, text):
         return
+    if in_flow and tutorial.follow(ctx, turn, parse, text):  # progress, step questions, mistakes
+        return
     if in_flow and (intent in NAV or intent == "affirm"):
         tutorial.navigate(ctx, turn, intent)
         return

@@ -30,6 +30,18 @@ class Transition:
 
 
 @dataclass(frozen=True)
+class StepQuestion:
+    """A question people ask at a step, and its answer.
+
+    ``match`` lists the ways of asking: each entry is a set of words that must all appear
+    (written ``点了+两下``); the question matches when any entry does.
+    """
+
+    match: tuple[tuple[str, ...], ...]
+    answer: str
+
+
+@dataclass(frozen=True)
 class Step:
     """One message of a flow, optionally asking for a slot and branching on it."""
 
@@ -42,6 +54,12 @@ class Step:
     when: dict[str, Any] = field(default_factory=dict)  # skip the step unless these hold
     end: bool = False
     line: int = 0
+    # Following the person (dialogues/skills/tutorial/reading.py):
+    cues: tuple[str, ...] = ()  # words that name this step: 装/下载, 登录, 地址 … (progress, questions, fixes)
+    questions: tuple[StepQuestion, ...] = ()  # this step's own questions and answers
+    substeps: tuple[str, ...] = ()  # a finer breakdown, one per message after a second 没看懂
+    fix: str = ""  # how to put this step right later (上一步我弄错了 能改吗)
+    kit: str = ""  # the shared step kit it took: the same kind of step in another flow
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,7 @@ class Flow:
     intro: str = ""
     outro: str = ""
     entry: dict[str, str] = field(default_factory=dict)  # intent -> the step to start at
+    intro_named: str = ""  # intro when the person named an app with no tutorial of its own ({platform})
     source: str = ""
     reviewed: str = ""
     path: str = ""

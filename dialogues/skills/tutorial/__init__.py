@@ -1,8 +1,10 @@
 """Tutorials: YAML flows walked one step per message.
 
-Choosing the tutorial (and asking once which app when it matters), steps and their
-buttons, 下一步 / 上一步 / 再说一遍 / 没看懂 / 菜单 / 退出, a step that asks for a slot, words
+Choosing the tutorial (and asking once which app when it matters; an app with no tutorial
+of its own gets the general one that names it), a step that asks for a slot, words
 explained in place (验证码是啥), and tutorials left half-way: paused, offered back, resumed.
+Showing and walking the steps (下一步 … 没看懂 and sub-steps) is in ``steps``; reading what
+the person says about the steps (progress, step questions, mistakes) in ``reading``.
 """
 
 from __future__ import annotations
@@ -11,20 +13,21 @@ import re
 from typing import Any
 
 from dialogues import texts as T
-from dialogues.schema import Flow, conditions_hold
+from dialogues.schema import Flow
 from dialogues.skills import answers
-from dialogues.skills.base import Button, Context, menu, menu_button, say, worker_button
+from dialogues.skills.base import Context, menu, menu_button, say, worker_button
+from dialogues.skills.tutorial.reading import follow
+from dialogues.skills.tutorial.steps import (CAPABILITY, STEP_NAV, finish_flow, navigate, show_step,
+                                             step_buttons)
 from dialogues.state import State, answered, ask, pause, persona, unpause
 from dialogues.turn import Turn
 from dialogues.understand import synthetic, yes_or_no
 from nlu.result import ParseResult
 
-CAPABILITY = "teach"
-GLOSSARY_RE = re.compile(r"(.{2,8}?)(是啥|是什么|是啥子|啥意思|什么意思|是干嘛的|是干啥的|指的是|是哪个)")
+GLOSSARY_RE = re.compile(r"(.{2,8}?)(是啥|是什么|是个啥|是啥子|啥意思|什么意思|是干嘛的|是干啥的|指的是|是哪个|是谁)")
 DONT_KNOW_RE = re.compile(r"^\W*(我|俺)?(也)?(不知道|不晓得|不清楚|不懂|搞不清|说不上来|忘了|记不得|其他|别的|都不是|没有|没用过)")
+HOWTO_RE = re.compile(r"怎么|咋|如何|教|学|不会")  # 淘宝买菜咋个用 asks to be taught, not what the app is
 SELLER_PLATFORMS = {"抖店", "快手小店", "微信小店", "美团外卖", "拼多多商家版"}  # only sellers use these
-STEP_NAV = {"下一步": "nav_next", "上一步": "nav_prev", "再说一遍": "nav_repeat", "没看懂": "nav_simpler",
-            "菜单": "nav_menu"}
 
 
 def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
@@ -38,11 +41,17 @@ def teach(ctx: Context, turn: Turn, parse: ParseResult, generic: bool = False) -
     slots = st["slots"]
     candidates = [f for f in ctx.flows.values() if parse.intent in f.intents]
     if not candidates:
-        answers.answer_from_search(ctx, turn, parse.text or parse.intent, parse)
+        if not (parse.intent == "choose_grocery_app" and teach_other_app(ctx, turn, parse)):
+            answers.answer_from_search(ctx, turn, parse.text or parse.intent, parse)
         return
     specific = [f for f in candidates if f.when]
     general = [f for f in candidates if not f.when]
     chosen = None if generic else next((f for f in specific if f.matches(slots)), None)
+    other_app = stand_in(ctx, st) if chosen is None and not generic else None
+    if other_app is not None and other_app[0] in general:
+        # An app with no tutorial of its own (京东到家): the general one, naming it; never a dead end.
+        start_flow(ctx, turn, other_app[0], parse.intent, named=other_app[1])
+        return
     if chosen is None and general and (generic or not specific):
         chosen = general[0]
     if chosen is None and specific and not generic:
@@ -94,8 +103,23 @@ def answer_platform(ctx: Context, turn: Turn, pending: dict[str, Any], parse: Pa
     return False
 
 
-def start_flow(ctx: Context, turn: Turn, flow: Flow, intent: str = "") -> None:
-    """Begin a tutorial (at the step its intent enters); one in progress is paused, and they are told."""
+def teach_other_app(ctx: Context, turn: Turn, parse: ParseResult) -> bool:
+    """"淘宝买菜咋个用": an app still open with no tutorial of its own gets what we know, then the general one."""
+    other_app = stand_in(ctx, turn.state) if parse.entity_values("platform") else None
+    if other_app is None or not HOWTO_RE.search(parse.text):
+        return False
+    general, named = other_app
+    entry = answers.platform_by_name(ctx, [named]) or {}
+    say(turn, T.PLATFORM_NOTES.format(name=entry.get("name", named), summary=str(entry.get("summary", "")).strip()))
+    start_flow(ctx, turn, general, "grocery_order", named=named)
+    return True
+
+
+def start_flow(ctx: Context, turn: Turn, flow: Flow, intent: str = "", named: str = "") -> None:
+    """Begin a tutorial (at the step its intent enters); one in progress is paused, and they are told.
+
+    ``named``: the app the person named, when this is the general tutorial standing in for it.
+    """
     st = turn.state
     if st.get("flow") and st["flow"] != flow.id and st["flow"] in ctx.flows:
         pause(st, st["flow"], st.get("step", 0))
@@ -103,91 +127,12 @@ def start_flow(ctx: Context, turn: Turn, flow: Flow, intent: str = "") -> None:
     start = max(0, flow.step_index(flow.entry[intent])) if intent in flow.entry else 0
     st["flow"], st["step"] = flow.id, start
     st["topic"] = {"intent": intent or (flow.intents[0] if flow.intents else ""), "flow": flow.id}
-    if flow.intro and start == 0:
+    if named and flow.intro_named and start == 0:
+        say(turn, flow.intro_named.format(platform=named))
+    elif flow.intro and start == 0:
         say(turn, flow.intro)
     turn.events.append({"type": "flow_started", "flow": flow.id, "step": start})
     show_step(turn, flow)
-
-
-def step_buttons(st: State, flow: Flow, index: int) -> tuple[Button, ...]:
-    """The step's own buttons, then the navigation buttons for residents or merchants."""
-    step = flow.steps[index]
-    custom = tuple(
-        (b.label, {"goto": b.goto, "slots": b.set} if b.goto else
-         {"slots": b.set, "nav": "nav_next"} if b.set else
-         {"intent": b.intent} if b.intent else {"text": b.label})
-        for b in step.buttons
-    )
-    base = T.STEP_BUTTONS_MERCHANT if persona(st) == "merchant" or flow.audience == "merchant" else (
-        T.STEP_BUTTONS_RESIDENT
-    )
-    base_actions = tuple((b, {"nav": STEP_NAV[b]} if b in STEP_NAV else {"intent": "request_human"}) for b in base)
-    return custom + base_actions if custom else base_actions
-
-
-def show_step(turn: Turn, flow: Flow, simpler: bool = False) -> None:
-    """Say the current step ("第2步（共9步）：…"), skipping steps whose conditions do not hold."""
-    st = turn.state
-    index = max(0, min(int(st.get("step", 0)), len(flow.steps) - 1))
-    # Skip steps whose conditions do not hold for this person.
-    while index < len(flow.steps) - 1 and not conditions_hold(flow.steps[index].when, st["slots"]):
-        index += 1
-    st["step"] = index
-    turn.events.append({"type": "flow_step", "flow": flow.id, "step": index})
-    step = flow.steps[index]
-    body = step.simpler if simpler and step.simpler else step.text
-    body = re.sub(r"^第\s*\d+\s*步\s*[：:，,]?\s*", "", body)
-    text = T.STEP_PREFIX.format(n=index + 1, total=len(flow.steps), text=body)
-    say(turn, text, step_buttons(st, flow, index))
-
-
-def navigate(ctx: Context, turn: Turn, intent: str) -> None:
-    """下一步 / 上一步 / 再说一遍 / 没看懂 / 菜单 / 退出 inside the tutorial."""
-    st = turn.state
-    flow = ctx.flows[st["flow"]]
-    index = int(st.get("step", 0))
-    if intent in ("nav_next", "affirm"):
-        step = flow.steps[index]
-        target = next((t.goto for t in step.next if conditions_hold(t.when, st["slots"])), None)
-        if target is not None:
-            st["step"] = flow.step_index(target)
-        elif step.end or index + 1 >= len(flow.steps):
-            finish_flow(turn, flow)
-            return
-        else:
-            st["step"] = index + 1
-        show_step(turn, flow)
-    elif intent == "nav_prev":
-        if index == 0:
-            say(turn, T.FIRST_STEP_ALREADY)
-        st["step"] = max(0, index - 1)
-        show_step(turn, flow)
-    elif intent == "nav_repeat":
-        show_step(turn, flow)
-    elif intent == "nav_simpler":
-        here = [flow.id, index]
-        if flow.steps[index].simpler and st.get("simpler_shown") != here:
-            show_step(turn, flow, simpler=True)
-            st["simpler_shown"] = here
-        else:  # no simpler words, or they did not help either: offer a person
-            st["simpler_shown"] = None
-            say(turn, T.NO_SIMPLER, ((T.REPEAT, {"nav": "nav_repeat"}), worker_button()))
-    elif intent == "nav_menu":
-        pause(st, flow.id, index)
-        st["flow"] = None
-        menu(turn)
-    elif intent == "nav_exit":
-        st["flow"] = None  # a tutorial paused before this one stays, to be offered later
-        say(turn, T.TUTORIAL_EXITED)
-
-
-def finish_flow(turn: Turn, flow: Flow) -> None:
-    """The last step is done: the outro, learn again / menu / a social worker, and a rating."""
-    st = turn.state
-    st["flow"], st["step"] = None, 0
-    say(turn, flow.outro or T.THANKS_REPLY, ((T.LEARN_AGAIN, {"flow": flow.id}), menu_button(), worker_button()))
-    turn.events.append({"type": "flow_finished", "flow": flow.id})
-    turn.rate = {"kind": "tutorial", "subject": flow.id, "title": flow.title}
 
 
 def navigate_outside(ctx: Context, turn: Turn, intent: str, text: str) -> None:
@@ -206,8 +151,23 @@ def navigate_outside(ctx: Context, turn: Turn, intent: str, text: str) -> None:
     elif intent == "nav_exit":
         unpause(st)
         say(turn, T.DENY_REPLY)
+    elif intent == "nav_next" and stand_in(ctx, st) is not None:
+        # 下一步 after what we know of an app with no tutorial (京东到家): the general one, naming it.
+        general, named = stand_in(ctx, st)
+        turn.capability = CAPABILITY
+        start_flow(ctx, turn, general, "grocery_order", named=named)
     else:
         menu(turn)
+
+
+def stand_in(ctx: Context, st: State) -> tuple[Flow, str] | None:
+    """The general tutorial and the app it stands in for: the app named last, still open, with no tutorial."""
+    named = str(st["slots"].get("platform") or "")
+    entry = answers.platform_by_name(ctx, [named]) if named else None
+    general = next((f for f in ctx.flows.values() if f.intro_named), None)
+    if entry is None or general is None or entry.get("state") == "closed" or entry.get("tutorial") in ctx.flows:
+        return None
+    return general, named
 
 
 def glossary(ctx: Context, turn: Turn, text: str) -> bool:
@@ -221,6 +181,7 @@ def glossary(ctx: Context, turn: Turn, text: str) -> bool:
     say(turn, T.GLOSSARY[term])
     flow = ctx.flows.get(turn.state.get("flow") or "")
     if flow is not None:
+        turn.capability = CAPABILITY  # explained in place: the tutorial goes on
         say(turn, T.GLOSSARY_BACK)
         show_step(turn, flow)
     return True
@@ -277,6 +238,7 @@ def answer_resume(ctx: Context, turn: Turn, yes: bool, no: bool) -> bool:
             say(turn, T.NOTHING_TO_RESUME)
         else:
             st["flow"], st["step"] = flow.id, int(paused.get("step", 0))
+            turn.capability = CAPABILITY  # back to teaching
             show_step(turn, flow)
         return True
     if no:
@@ -299,3 +261,8 @@ def howto_platform(ctx: Context, turn: Turn, named: list[str], text: str) -> boo
     else:
         answers.say_platform(ctx, turn, platform)
     return True
+
+
+__all__ = ["CAPABILITY", "STEP_NAV", "answer_ask", "answer_platform", "answer_resume", "asks_slot", "finish_flow",
+           "follow", "glossary", "howto_platform", "navigate", "navigate_outside", "offer_resume", "respond",
+           "show_step", "start_flow", "step_buttons", "teach"]
