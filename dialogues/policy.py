@@ -30,6 +30,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Callable
 
+from dialogues import plain_words
 from dialogues import texts as T
 from dialogues.schema import Flow
 from dialogues.skills import SKILLS, answers, handoff, marketing, privacy, reminder, smalltalk, tools, tutorial, urgent, wellbeing
@@ -105,6 +106,7 @@ def advance(ctx: Context, state: State | None, parse: ParseResult, text: str) ->
     elif not answer_pending(ctx, turn, parse, text):
         route(ctx, turn, parse, text)
     smalltalk.maybe_ask_feedback(turn)
+    plain_words.explain(ctx.flows, turn)  # APP, 小程序, 结算 … explained once to a resident
     if turn.replies:
         st["last"] = [r.text for r in turn.replies if r.kind != "feedback"]
     return turn

@@ -263,3 +263,16 @@ SAFETY_CHECK = "想问您一句：您现在安全吗？\n{line}"
 SAFETY_YES = "我很安全"
 SAFETY_NO = "不安全，要帮忙"
 SAFETY_OK = "好的，那就好。有什么事随时跟我说；真遇到危险，先打电话求助：有危险打 110，急病打 120。"
+
+# Words explained to residents the first time an answer uses them (dialogues/plain_words.py).
+# Longer words first, so 微信小程序 is not explained as 小程序 twice.
+JARGON = {
+    "小程序": "微信里的小软件，不用另外下载",
+    "APP": "手机上的软件",
+    "结算": "算好总价、准备付钱",
+    "自提点": "家附近帮大家收货的小店",
+    "购物车": "先放想买的东西，最后一起付钱",
+    "验证码": "短信里收到的几位数字",
+    "二维码": "用手机扫一扫的黑白方块图",
+    "售后": "买完东西出了问题找平台处理",
+}

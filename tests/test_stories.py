@@ -71,6 +71,15 @@ def _tutorials():
     return sorted(load_flows(load_config().flows_dir).values(), key=lambda f: f.id)
 
 
+def unglossed(text: str) -> str:
+    """The text without the short explanations residents get after a word the first time (plain_words)."""
+    from dialogues.texts import JARGON
+
+    for meaning in JARGON.values():
+        text = text.replace(f"（{meaning}）", "")
+    return text
+
+
 @pytest.mark.parametrize("flow", _tutorials(), ids=lambda f: f.id)
 def test_every_tutorial_happy_path_and_navigation(flow, make_engine):
     """Start each tutorial from a button, walk it with 下一步 to the end, navigating on the way."""
@@ -87,9 +96,11 @@ def test_every_tutorial_happy_path_and_navigation(flow, make_engine):
         if n == 2:
             back = engine.handle(IncomingMessage(user_id="walker", text="上一步")).replies[-1].text
             assert back.startswith("第1步")
-            assert engine.handle(IncomingMessage(user_id="walker", text="下一步")).replies[-1].text == seen[1]
+            # The same step again (a word explained to a resident the first time is not explained twice).
+            assert unglossed(engine.handle(IncomingMessage(user_id="walker", text="下一步")).replies[-1].text) \
+                == unglossed(seen[1])
             again = engine.handle(IncomingMessage(user_id="walker", text="再说一遍")).replies[-1].text
-            assert again == seen[1]
+            assert unglossed(again) == unglossed(seen[1])
             simpler = engine.handle(IncomingMessage(user_id="walker", text="没看懂")).replies[-1].text
             assert simpler.startswith("第2步") or "社工" in simpler
     end = engine.handle(IncomingMessage(user_id="walker", text="下一步"))
