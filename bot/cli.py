@@ -248,13 +248,16 @@ def chat_jsonl(engine: Any, stdin: Any, stdout: TextIO) -> None:
         user, text = _user_of(obj), obj["text"]
         if not text.strip():
             return {"user": user, "text": text, "intent": "nlu_fallback", "capability": "out_of_scope",
-                    "replies": [messages.EMPTY_MESSAGE], "buttons": [], "handoff": None}
+                    "skill": None, "replies": [messages.EMPTY_MESSAGE], "buttons": [], "handoff": None, "state": None}
         res = safe_handle(engine, IncomingMessage(user_id=user, text=text, channel="jsonl"))
+        # `intent` is the NLU's reading; `capability` and `skill` are what served the turn (issue 13).
         return {
             "user": user, "text": text, "intent": res.intent, "capability": res.capability,
+            "skill": res.skill or None,
             "replies": [r.text for r in res.replies],
             "buttons": [b for r in res.replies for b in r.buttons],
             "handoff": res.handoff,
+            "state": res.state,
         }
 
     _jsonl_batch(stdin, stdout, answer)
@@ -520,8 +523,9 @@ def cmd_handoff(args: argparse.Namespace) -> int:
                 print("  " + _outbox_line(item))
         return 0
     if cmd == "claim":
-        t = h.claim(t.id, args.worker)
-        h.add_message(t.id, "system", messages.CLAIMED_NOTICE.format(name=t.worker_name or ""), delivered=False)
+        from bot.desk import claim_and_tell
+
+        t = claim_and_tell(h, t.id, args.worker)
         print(f"ticket #{t.id} claimed by {t.worker_name}")
     elif cmd == "reply":
         from bot.errors import HandoffError

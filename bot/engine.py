@@ -17,6 +17,7 @@ import sqlite_utils
 
 from bot import messages
 from bot.config import Settings
+from bot.desk import Desk
 from bot.handoff import Handoff, OfficeHours, Ticket
 from bot.models import IncomingMessage, Reply
 from bot.outbox import PUSH_CHANNELS
@@ -26,13 +27,16 @@ from bot.store import Store, open_db
 from dialogues.loader import load_flows
 from dialogues.manager import DialogueManager
 from dialogues.skills import reminder
-from dialogues.state import in_episode
 from dialogues.understand import read
 from knowledge.kb import KnowledgeBase, build_knowledge
 from nlu.pipeline import Pipeline, load_pipeline
 from nlu.result import ParseResult
 from nlu.timeexpr import describe
 
+# Channels whose user ids are vouched for (Telegram's own ids, the operator's terminal, local
+# harnesses): only there is a registered social worker recognised in chat. A web or REST
+# sender id is chosen by the client, so workers use the console there instead.
+STAFF_CHANNELS = {"telegram": "tg:", "terminal": "", "jsonl": "", "test": ""}
 END_CHAT_RE = re.compile(r"结束(对话|聊天)|(回到|回去找|换回|我要)机器人|不(跟|和)社工聊了|不聊了")
 logger = logging.getLogger(__name__)
 
@@ -47,8 +51,10 @@ class Outcome:
     replies: list[Reply]
     parse: ParseResult
     intent: str
-    capability: str
+    capability: str  # the capability that served the turn (下一步 in a tutorial: teach); ``parse`` has the NLU's
     handoff: dict[str, Any] | None = None
+    skill: str = ""  # the skill module that served the turn
+    state: dict[str, Any] | None = None  # {"flow", "step", "episode", "pending"}: see ``state_view``
     relay: Ticket | None = None  # set when the message goes to a social worker instead of the bot
     new_ticket: Ticket | None = None  # set when this message opened a ticket
     relay_message_id: int | None = None  # the stored relayed message, to link it to the staff post
@@ -65,6 +71,8 @@ class Engine:
         self.handoff = Handoff(store.db)
         self.office_hours = office_hours
         self.reminders = reminders or Reminders(store.db)
+        # Registered social workers ask the queue in chat through the same functions as `linli handoff`.
+        self.manager.ctx.desk = Desk(self.handoff)
 
     @classmethod
     def from_settings(cls, settings: Settings, db: sqlite_utils.Database | None = None,
@@ -109,14 +117,9 @@ class Engine:
         ticket = self.handoff.active(msg.user_id)
         if ticket is not None and ticket.status == "claimed":
             return self._relay(msg, parse, ticket, inbox)
-        if ticket is not None and parse.intent == "request_human" and intent is None and not in_episode(state):
-            # Already in the queue: say so instead of asking for consent again.
-            ahead = self.handoff.position(ticket)
-            queue = messages.QUEUE_AHEAD.format(ahead=ahead) if ahead else messages.QUEUE_FIRST
-            replies = [*inbox, Reply(messages.HANDOFF_ALREADY_WAITING.format(ticket=ticket.id, queue=queue))]
-            self.handoff.add_message(ticket.id, "user", msg.text)
-            self._save(msg, state or {}, parse, parse.intent, replies)
-            return Outcome(replies, parse, parse.intent, parse.capability, ticket.as_json())
+        # The state reads the message first: it is told where the person's ticket is and whether
+        # they are a registered social worker (fresh every message: a ticket moves, a worker is removed).
+        state = {**(state or {}), "handoff": self._ticket_view(ticket), "worker": self._worker_of(msg)}
         turn = self.manager.advance(state, parse, mask(said))
         for event in turn.events:
             if event["type"].startswith("reminder_"):
@@ -135,7 +138,8 @@ class Engine:
             ticket = self.handoff.not_urgent(ticket.id)
         if any(e["type"] == "delete_user_data" for e in turn.events):
             self.store.delete_user(msg.user_id)
-            return Outcome(inbox + replies, parse, turn.intent, turn.capability)
+            return Outcome(inbox + replies, parse, turn.intent, turn.capability, skill=turn.skill,
+                           state=state_view(turn.state))
         handoff = None
         current = new_ticket or ticket
         if current is not None:
@@ -146,7 +150,8 @@ class Engine:
         self._save(msg, turn.state, parse, turn.intent, inbox + replies,
                    [e for e in turn.events if e["type"] in REPORT_EVENTS])
         logger.info("chat=%s intent=%s confidence=%.2f", msg.user_id, parse.intent, parse.confidence)
-        return Outcome(inbox + replies, parse, turn.intent, turn.capability, handoff, new_ticket=new_ticket)
+        return Outcome(inbox + replies, parse, turn.intent, turn.capability, handoff, new_ticket=new_ticket,
+                       skill=turn.skill, state=state_view(turn.state))
 
     def after_error(self, msg: IncomingMessage) -> Outcome:
         """Handling failed half-way: keep the person's words, and never leave an emergency unanswered.
@@ -207,8 +212,29 @@ class Engine:
             replies.append(Reply(messages.HANDOFF_CONTINUED))
         state = self.store.load_state(msg.user_id) or {}
         self._save(msg, state, parse, parse.intent, replies)
-        return Outcome(replies, parse, parse.intent, parse.capability, ticket.as_json(), relay=ticket,
-                       relay_message_id=relay_id)
+        # The social worker serves this turn (the hotline first when it is urgent).
+        capability = "urgent" if parse.capability == "urgent" else "handoff"
+        return Outcome(replies, parse, parse.intent, capability, ticket.as_json(), relay=ticket,
+                       relay_message_id=relay_id, skill=capability, state=state_view(state))
+
+    def _ticket_view(self, ticket: Ticket | None) -> dict[str, Any] | None:
+        """The person's open ticket as the dialogue sees it: status, priority, place in the queue, office hours."""
+        if ticket is None:
+            return None
+        view: dict[str, Any] = {"ticket": ticket.id, "status": ticket.status, "priority": ticket.priority,
+                                "ahead": self.handoff.position(ticket) if ticket.status == "waiting" else 0}
+        if self.office_hours is not None and not self.office_hours.is_open():
+            nxt = self.office_hours.next_open()
+            view.update(office_open=False, next_open=f"{messages.WEEKDAYS[nxt.isoweekday()]} {nxt.strftime('%H:%M')}")
+        return view
+
+    def _worker_of(self, msg: IncomingMessage) -> dict[str, Any] | None:
+        """The registered social worker writing (``linli workers``), on a channel that vouches for its ids."""
+        prefix = STAFF_CHANNELS.get(msg.channel)
+        if prefix is None or not msg.user_id.startswith(prefix):
+            return None
+        found = self.handoff.worker(msg.user_id[len(prefix):])
+        return {"id": str(found["worker_id"]), "name": str(found["name"])} if found else None
 
     def _open_ticket(self, msg: IncomingMessage, state: dict[str, Any], parse: ParseResult,
                      event: dict[str, Any]) -> Ticket:
@@ -321,6 +347,21 @@ class Engine:
         lines += [f"  {'人' if m['direction'] == 'in' else '机'}：{cut_at_sentence(str(m['text']), 80)}"
                   for m in recent[-6:]]
         return "\n".join(lines)
+
+
+def state_view(st: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``state`` field of ``chat --jsonl``: tutorial, step (as shown, 1 = first), urgent episode, pending question."""
+    st = st or {}
+    flow = st.get("flow")
+    episode = st.get("episode")
+    kind = episode.get("kind") if isinstance(episode, dict) else episode if isinstance(episode, str) else None
+    pending = st.get("pending")
+    return {
+        "flow": flow or None,
+        "step": int(st.get("step") or 0) + 1 if flow else None,
+        "episode": kind or None,
+        "pending": (pending.get("type") if isinstance(pending, dict) else None) or None,
+    }
 
 
 def cut_at_sentence(text: str, limit: int) -> str:

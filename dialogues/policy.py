@@ -2,6 +2,7 @@
 
 ``advance`` reads one message against the conversation state, in this order:
 
+0. a registered social worker looking a hotline up for a resident (the hotline, no ticket of their own);
 1. urgent words, always first (the hotline comes before anything else; inside an urgent
    episode, the guidance of its kind; a weak guess in a calm conversation, a safety check);
 2. what an alarm left expected (``urgent.reads``): a correction right after it (不是 我说的是…:
@@ -12,12 +13,16 @@
 4. a button of the last turn, by its label or its number (``do_action``);
 5. no words at all (😀, ？？？), or a number that is no button;
 6. the answer to a question the bot asked (``answer_pending``: deletion, consent, resume, which app);
-7. ``route``: inside a tutorial, a slot the step asks for; glossary words (验证码是啥);
+7. ``route``: what the role and the open matters expect (``skills.expected``: a registered social
+   worker's queue questions, the wait while a ticket is queued, a person asked for in any words,
+   a privacy topic's follow-ups); inside a tutorial, a slot the step asks for; glossary words (验证码是啥);
    navigation (下一步, 菜单 …, in a tutorial or not); an unclear message (a follow-up, or the
    best matches); shop fees (开店要多少保证金); follow-ups on the last topic (收费吗, 那抖音呢,
    还有别的办法吗, 怎么申请); a self-introduction; and only then the capability the NLU chose
    (``SKILLS``). After the answer, a tutorial that was interrupted is paused and offered
    back, and a persona question may follow.
+
+``skills.served`` then names the skill that served the turn (``chat --jsonl`` reports it).
 
 Model: Rasa's split of NLU (what was said) from dialogue policy (what to do given the
 history), and python-telegram-bot's handler groups (who takes this update, in a fixed order).
@@ -33,7 +38,10 @@ from typing import Any, Callable
 from dialogues import plain_words
 from dialogues import texts as T
 from dialogues.schema import Flow
-from dialogues.skills import SKILLS, answers, handoff, marketing, privacy, reminder, smalltalk, tools, tutorial, urgent, wellbeing
+from dialogues.skills import (
+    SKILLS, answers, expected, handoff, marketing, privacy, reminder, served, smalltalk, staff, tools, tutorial, urgent,
+    wellbeing,
+)
 from dialogues.skills import policy as policy_skill
 from dialogues.skills.base import Context, Respond, menu, menu_button, say, worker_button
 from dialogues.state import State, answered, button_action, pause, restore, take_buttons, typed_number
@@ -81,7 +89,9 @@ def advance(ctx: Context, state: State | None, parse: ParseResult, text: str) ->
     action = button_action(buttons, labels, text)
     rating = smalltalk.rating(text)
 
-    if parse.capability == "urgent":
+    if staff.referral(ctx, turn, parse, text):
+        pass  # a registered social worker looking a hotline up for a resident: the hotline, no ticket of their own
+    elif parse.capability == "urgent":
         # Safety first: an alarm (or, inside an episode, its guidance) before anything else; a weak
         # guess no rule backs, in a calm conversation, gets a safety check instead.
         urgent.respond(ctx, turn, parse, text)
@@ -105,6 +115,7 @@ def advance(ctx: Context, state: State | None, parse: ParseResult, text: str) ->
             menu(turn, T.NO_SUCH_BUTTON)
     elif not answer_pending(ctx, turn, parse, text):
         route(ctx, turn, parse, text)
+    served(turn)
     smalltalk.maybe_ask_feedback(turn)
     plain_words.explain(ctx.flows, turn)  # APP, 小程序, 结算 … explained once to a resident
     if turn.replies:
@@ -203,6 +214,8 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     st = turn.state
     intent, cap = parse.intent, parse.capability
     in_flow = st.get("flow") in ctx.flows
+    if expected(ctx, turn, parse, text):  # the role and open matters first: staff questions, the wait, a person
+        return
     if in_flow and tutorial.answer_ask(ctx, turn, parse, text):
         return
     if tutorial.glossary(ctx, turn, text):

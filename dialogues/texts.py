@@ -133,6 +133,69 @@ CONSENT_HOW = "要我把刚才的对话发给社工，请按“可以”，或�
 CONSENT_NOT_SHARED = "好的，先不找社工，刚才的对话没有发给社工。"
 HELP_DECLINED = "好的，那我们接着聊。您可以换个说法再问我。"
 COMPLAINT_REPLY = "对不起，没帮上您的忙。我可以把刚才的对话发给社工，让他们来帮您吗？"
+IDENTITY_SHORT = "我是邻里助手，是一个电脑程序，不是真人。"
+# While a ticket waits in the queue (the engine tells the state where it is).
+WAIT_PLACE = "您的求助（编号 {ticket}）还在排队。{place}"
+WAIT_AHEAD = "您前面还有 {ahead} 位，社工按先后一个一个接。"
+WAIT_FIRST = "您是下一位，社工一有空就先接您。"
+WAIT_URGENT = "您的是紧急求助，社工会先接。"
+WAIT_CLOSED = "现在社工下班了，{when}上班后会尽快回复您。"
+WAIT_MEANWHILE = "等的时候，您可以接着问我别的；社工来了，我会告诉您。"
+WAIT_ALREADY = "您已经在等社工了，不用再找一次。"
+WAIT_URGENT_LINE = "如果情况变急了：有危险打 110，急病打 120。"
+
+# A registered social worker in chat: the ticket queue (the same functions as `linli handoff`
+# and the staff group's /queue, /close, /takeover).
+DESK_HELLO = "您好，{name}。您是登记过的社工，可以直接问我：现在几个人在排队、有没有紧急的、接下一个、看几号单的摘要、怎么结单。"
+DESK_NOT_REGISTERED = (
+    "您好！我这里还没有把您登记为社工，所以看不了排队，也接不了单。"
+    "请负责这个系统的同事把您登记上（要用到您的用户编号），登记好了再来问我就行。"
+)
+DESK_REGISTERED = "您已经登记过了，是社工{name}。排队、接单、看摘要、结单，直接问我就行。"
+DESK_NOT_REGISTERED_NOTE = "要在这里接单、看排队，需要先请负责这个系统的同事把您登记为社工。"
+DESK_NO_DESK = "现在连不上排队系统，请稍后再问，或者到社工后台（网页）里看。"
+DESK_QUEUE_EMPTY = "现在没有人在排队等社工，没有待处理的单子。"
+DESK_QUEUE_HEAD = "现在有 {waiting} 个单子在排队等社工接（其中紧急的 {urgent} 个），{claimed} 个已经有人接了："
+DESK_QUEUE_LINE = "#{id} {mark} {status}{who}：{asked}"
+DESK_QUEUE_TAIL = "说“接下一个”，我就帮您接排在最前面的（紧急的先接）。"
+DESK_URGENT_NONE = "现在没有紧急的单子在等。"
+DESK_URGENT_HEAD = "有 {n} 个紧急单子还没人接，请先接这些："
+DESK_MINE_NONE = "您手上现在没有没结的单子。"
+DESK_MINE_HEAD = "您手上有 {n} 个还没结的单子："
+DESK_CLAIM_NONE = "现在没有人在排队，没有可以接的单子。"
+DESK_CLAIMED = "好的，{ticket}号单（{kind}）归您了，对方已经收到“社工来了”的通知。"
+DESK_CLAIM_FAILED = "这个单子刚被别人接了，或者已经结束了。您再说一次“接下一个”试试。"
+DESK_SUMMARY = "{ticket}号单（{kind}，{status}{who}）的摘要："
+DESK_SUMMARY_SINCE = "排队时对方又说了："
+DESK_SUMMARY_NONE = "没有找到 {ticket}号单，请看一下单号对不对。说“现在谁在排队”可以看到所有单号。"
+DESK_SUMMARY_WHICH = "您现在手上没有单子。要看哪一个的摘要？告诉我单号就行，比如“看3号单的摘要”。"
+DESK_CLOSE_HOW = (
+    "结单有三种办法，结束后对方会收到通知，回到机器人：\n"
+    "・Telegram 社工群：在这个单子的话题里发 /close 加备注，比如“/close 已教会下单”；\n"
+    "・社工后台（网页）：打开单子，点“结束”，选结果，再写备注；\n"
+    "・电脑终端：linli handoff close 单号 --worker 您的编号 \"备注\"。\n"
+    "备注写清楚办了什么、还要不要跟进，不要写对方的电话、身份证号这些。"
+)
+DESK_CLOSE_YOURS = "您手上的单子：{tickets}。"
+DESK_REPLY_HOW = (
+    "回复居民：在 Telegram 社工群这个单子的话题里直接回复；或者在社工后台（网页）打开单子点“回复”；"
+    "电脑终端用 linli handoff reply 单号 --worker 您的编号 \"要说的话\"。只有接了这个单的社工能回复。"
+)
+DESK_TAKEOVER_HOW = (
+    "别的社工接的单子，只有接手以后才能回复：在 Telegram 这个单子的话题里发 /takeover，"
+    "或者在社工后台（网页）点“改由我负责”。接手后，系统会告诉对方现在换人了，由谁继续服务。\n"
+    "要把您手上的单子交给同事，请同事用同样的办法接手就行；要出门的话，先在备注里写清楚进展。"
+)
+DESK_DOWNGRADE_HOW = (
+    "现在社工不能自己把紧急单改成普通的。只有居民本人在报警后马上说“不是紧急的”“说错了”，系统才会改成普通。"
+    "误报的单子照常接单、问清楚就行，结单时在备注里写明是误报。"
+)
+DESK_REPORT = (
+    "最近30天一共有 {tickets} 次找社工，其中紧急的 {urgent} 次。"
+    "更全的统计，比如大家问得最多的问题、教程学到哪一步、回答的评价，在月度报告里："
+    "请管电脑的同事运行 linli report 生成（报告里没有名字和号码）。"
+)
+DESK_REFERRAL = "给居民或家属，可以这样告诉他们（如果事情就在眼前发生，请您直接帮忙打电话）："
 
 # Urgent: facts.md §2 and §2.1 (110, 120, 96110, 12356 verified). Said first, before anything else.
 URGENT_SCAM = (
@@ -195,6 +258,39 @@ PRIVACY_OTHERS = (
     "如果是家里人需要帮忙，可以请他本人来跟我说，或者找社工一起办。想知道我存了您自己的什么，请按“查看我的信息”。"
 )
 PRIVACY_OTHERS_BUTTONS = ("查看我的信息", "找社工", "菜单")
+PRIVACY_OTHERS_FAMILY = (
+    "我明白您是想帮家里人。可就算是家里人，别人的聊天记录我也不能给您看、不能替他删，只有本人来跟我说才行。"
+    "可以请他本人来，或者找社工一起办。"
+)
+PRIVACY_COPY = (
+    "想要一份您自己的聊天记录，请找社工帮您导出一份副本；社工会先确认是您本人。"
+    "您也可以随时说“查看我的信息”，看看我保存了什么。"
+)
+PRIVACY_NO_NUMBERS = (
+    "这类号码我不帮您记：手机号、身份证号、银行卡号和验证码，我保存时都会打码，看不到全号。"
+    "号码请记在您自己的本子上或手机通讯录里；银行卡号、密码和验证码，谁问都不要给。"
+)
+PRIVACY_SHARING = (
+    "只有您说“可以”，我才会把刚才的对话发给社工；您不同意，就不发。发过去的手机号、银行卡号这些都是打码的。"
+    "只有一种情况例外：您说到有危险、急病这样的紧急情况时，为了您的安全，我会马上请社工联系您。"
+)
+PRIVACY_GONE = "我这里现在没有保存您以前的聊天记录和设置：刚才确认删除的，已经删干净了。以后有需要，随时再来。"
+PRIVACY_STILL_HERE = "您的信息还在，没有删除。要删除，请说“删除我的信息”。"
+# A merchant asks about a customer's data (《个人信息保护法》, facts: the law's articles 15, 47).
+CUSTOMER_DELETE = (
+    "按《个人信息保护法》，顾客有权要求您删除他的个人信息。顾客撤回同意、您已经用不着这些信息、或者不再给他服务了，"
+    "您就应当删除；您没删的，顾客可以要求您删（第47条）。\n"
+    "所以顾客要您删他的电话，一般要删，删完跟他说一声。拿不准的，可以问当地市场监管部门，或者打 12345。"
+)
+CUSTOMER_CONSENT = (
+    "顾客当初同意过也一样：同意是可以撤回的，您要给顾客方便撤回的办法（第15条）。"
+    "他撤回同意、要求删除以后，就应当删除他的信息（第47条），登记表上他的那一条也算在里面。"
+)
+CUSTOMER_COPIES = (
+    "他的个人信息，不管存在哪儿（登记表、手机通讯录、聊天记录、截图），都在要删除的范围里；"
+    "您留着用不着的，都删掉最稳妥。具体到某一条要不要删，可以问当地市场监管部门或打 12345。"
+)
+CUSTOMER_CAVEAT = "这只是法律条文的要点，不是法律意见，以官方最新公布的原文为准。"
 
 # Words older users meet while shopping on the phone, explained in plain words (our own wording).
 GLOSSARY = {

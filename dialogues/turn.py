@@ -27,5 +27,6 @@ class Turn:
     state: dict[str, Any]
     events: list[dict[str, Any]] = field(default_factory=list)
     intent: str = ""
-    capability: str = ""
+    capability: str = ""  # the capability that served the turn (the NLU's until a skill says so)
+    skill: str = ""  # the skill module that served it ("" until known: ``skills.served`` fills it in)
     rate: dict[str, str] | None = None  # an answer the person may rate (tutorial, policy, tool)

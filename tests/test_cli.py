@@ -119,7 +119,8 @@ def test_chat_jsonl_keeps_state_per_user_and_never_crashes(make_engine):
     rows = [json.loads(x) for x in out.getvalue().splitlines()]
     assert len(rows) == len(lines)
     for row in rows:
-        assert "error" in row or set(row) == {"user", "text", "intent", "capability", "replies", "buttons", "handoff"}
+        assert "error" in row or set(row) == {"user", "text", "intent", "capability", "skill", "replies", "buttons",
+                                              "handoff", "state"}
     assert "第2步" in rows[2]["replies"][0]
     assert "error" in rows[3]
     assert rows[4]["replies"] and rows[4]["handoff"] is None

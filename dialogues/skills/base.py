@@ -7,15 +7,21 @@ events to ``turn`` and changes ``turn.state``. ``parse.text`` is the text the NL
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
+
+import yaml
 
 from dialogues import texts as T
 from dialogues.schema import Flow
 from dialogues.state import answered, offer_buttons
 from dialogues.turn import Reply, Turn
+from dialogues.understand import YES_PREFIXES, plain
 from nlu.result import ParseResult
 
 BUTTON_CHARS = 16  # longer labels are shortened at a natural break (button_label)
@@ -44,6 +50,8 @@ class Context:
     ``route`` and ``answer_topic`` are the policy's (``dialogues.policy.make_context`` sets
     them): a skill hands a message back with ``route`` when the person moved on from its
     question, and answers the last topic again with new details with ``answer_topic``.
+    ``desk`` is the ticket queue as social workers work it (``dialogues.skills.staff.Desk``),
+    injected by the engine; None where there is no queue (the staff skill then says so).
     """
 
     flows: dict[str, Flow]
@@ -51,9 +59,44 @@ class Context:
     fallbacks_before_handoff: int = 2
     # Dialogue settings from config.yml (urgent_episode_turns, urgent_episode_minutes, urgent_check_below).
     settings: dict[str, Any] = field(default_factory=dict)
+    desk: Any = None
     route: Callable[[Turn, ParseResult, str], None] = field(default=_no_policy, repr=False)
     answer_topic: Callable[[Turn, str, str], None] = field(default=_no_policy, repr=False)
     clock: Callable[[], datetime] = field(default=local_now, repr=False)  # timezone-aware (reminders)
+
+
+def serve(turn: Turn, capability: str, skill: str) -> None:
+    """This skill served the turn: ``chat --jsonl`` reports its capability and name (issue 13)."""
+    turn.capability, turn.skill = capability, skill
+
+
+@lru_cache(maxsize=None)
+def expectations(name: str) -> dict[str, Any]:
+    """``dialogues/expectations/<name>.yml``: what a skill expects to hear, as data (read once)."""
+    path = Path(__file__).resolve().parent.parent / "expectations" / f"{name}.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top")
+    return data
+
+
+def cues(patterns: list[str] | str) -> re.Pattern[str]:
+    """One regular expression matching any of the cue patterns of an expectations file."""
+    items = [patterns] if isinstance(patterns, str) else list(patterns)
+    return re.compile("|".join(f"(?:{p})" for p in items))
+
+
+def only_words(text: str, words: frozenset[str]) -> bool:
+    """True when the answer is made of yes words and nothing else (确定删吧 = 确定 + 删吧; 好 alone never)."""
+    t = plain(text)
+    allowed = words | frozenset(YES_PREFIXES)
+    ok = [True] + [False] * len(t)
+    for i in range(len(t)):
+        if ok[i]:
+            for w in allowed:
+                if t.startswith(w, i):
+                    ok[i + len(w)] = True
+    return ok[-1] and any(w in t for w in words)
 
 
 def say(turn: Turn, text: str, buttons: tuple[Button, ...] = (), kind: str = "") -> None:

@@ -3,6 +3,11 @@
 找社工 asks whether the conversation may go to a social worker; a complaint (你说的都没用)
 offers it; two misunderstandings in a row offer it too. Only the question's own button or a
 clear yes shares anything (issue 12); 好 / 嗯 get one plain reminder of how to answer.
+
+Every way of asking for a person is a hand-off (issue 13): 你是机器人吗 我想找真人, 算了 叫个人来
+after a complaint; the words are data (``dialogues/expectations/handoff.yml``). While a
+ticket waits, the engine tells the state where it is (``state["handoff"]``), and questions
+about the wait (还要等多久, 社工啥时候来, 下一步 outside a tutorial) get the place in the queue.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from dialogues import texts as T
-from dialogues.skills.base import Context, answer_buttons, drop_question, say
+from dialogues.skills.base import (
+    Context, answer_buttons, cues, drop_question, expectations, only_words, say, serve,
+)
 from dialogues.state import ask, answered
 from dialogues.turn import Turn
 from dialogues.understand import REFUSE_RE, VAGUE_YES, clear_yes, plain
@@ -21,18 +28,85 @@ CONSENT_KINDS = ("handoff_offer", "handoff_consent")
 CONSENT_YES = frozenset({
     "可以", "可以的", "同意", "是的", "是", "对", "对的", "确定", "好的", "好啊", "好呀", "好吧", "行", "行的", "行吧",
     "行啊", "要", "要的", "需要", "麻烦你了", "麻烦您了", "麻烦了", "发吧", "可以发", "发给社工吧", "请社工帮我",
-    "好的谢谢", "可以谢谢", "谢谢可以",
+    "好的谢谢", "可以谢谢", "谢谢可以", "要得", "要得嘛", "可以嘛", "可以的呀",
 })
 
 
 def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     """找社工 or a complaint: ask for consent (nothing is shared without a yes; urgent is the exception)."""
-    if parse.intent == "complain_bot":
-        ask(turn.state, "handoff_offer", reason="complaint")
+    st = turn.state
+    serve(turn, CAPABILITY, "handoff")
+    if waiting(st):
+        say_place(turn, already=True)  # 再给我找一次社工: one ticket is enough
+        return
+    if st.get("flow") in ctx.flows:
+        turn.events.append({"type": "same_flow"})  # the tutorial stays where it is: 下一步 goes on from there
+    if parse.intent == "complain_bot" and not wants_person(text):
+        ask(st, "handoff_offer", reason="complaint")
         say(turn, T.COMPLAINT_REPLY, answer_buttons("handoff_offer", T.CONSENT_BUTTONS))
         return
-    ask(turn.state, "handoff_consent", reason="asked")
+    if parse.intent == "bot_identity":
+        say(turn, T.IDENTITY_SHORT)  # 你是机器人吗 我想找真人: both questions are answered
+    ask(st, "handoff_consent", reason="asked")
     say(turn, T.CONSENT_ASK, answer_buttons("handoff_consent", T.CONSENT_BUTTONS))
+
+
+def wants_person(text: str) -> bool:
+    """我想找真人 / 叫个人来 / 转人工: a request for a person in any words; 不找社工 never is."""
+    data = expectations("handoff")
+    return (bool(cues(data["wants_person"]).search(text)) and not cues(data["refuses_person"]).search(text)
+            and not cues(data["not_request"]).search(text))
+
+
+def waiting(st: dict[str, Any]) -> dict[str, Any] | None:
+    """The person's ticket while it waits in the queue (the engine fills ``state["handoff"]``), else None."""
+    ticket = st.get("handoff")
+    return ticket if isinstance(ticket, dict) and ticket.get("status") == "waiting" else None
+
+
+def asks_about_wait(st: dict[str, Any], parse: ParseResult, text: str) -> bool:
+    """While a ticket waits: 还要等多久 / 咋还没人理我 / 再找一次社工 (other skills leave these to the queue)."""
+    if not waiting(st):
+        return False
+    return bool(cues(expectations("handoff")["wait"]).search(text) or parse.intent == "request_human"
+                or wants_person(text))
+
+
+def expected(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
+    """What an open hand-off expects first: questions about the wait; and a person asked for in any words."""
+    st = turn.state
+    data = expectations("handoff")
+    if waiting(st):
+        about_wait = asks_about_wait(st, parse, text)
+        what_now = st.get("flow") not in ctx.flows and cues(data["wait_next"]).search(text)
+        if about_wait or what_now:
+            serve(turn, CAPABILITY, "handoff")
+            say_place(turn, already=bool(parse.intent == "request_human" or wants_person(text)))
+            return True
+        return False
+    if st.get("episode"):
+        return False  # an open urgent episode reads its own messages (asking for company there is its hand-off)
+    if parse.capability not in ("handoff", "urgent") and wants_person(text):
+        respond(ctx, turn, parse, text)
+        return True
+    return False
+
+
+def say_place(turn: Turn, already: bool = False) -> None:
+    """Where the person's ticket is in the queue, and what they can do meanwhile."""
+    ticket = waiting(turn.state) or {}
+    if ticket.get("priority") == "urgent":
+        place = T.WAIT_URGENT
+    elif int(ticket.get("ahead") or 0) > 0:
+        place = T.WAIT_AHEAD.format(ahead=int(ticket["ahead"]))
+    else:
+        place = T.WAIT_FIRST
+    lines = [T.WAIT_ALREADY] if already else []
+    lines.append(T.WAIT_PLACE.format(ticket=ticket.get("ticket", ""), place=place))
+    if ticket.get("office_open") is False and ticket.get("next_open"):
+        lines.append(T.WAIT_CLOSED.format(when=ticket["next_open"]))
+    lines.append(T.WAIT_URGENT_LINE if ticket.get("priority") == "urgent" else T.WAIT_MEANWHILE)
+    say(turn, "\n".join(lines))
 
 
 def consent(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResult, text: str,
@@ -43,12 +117,20 @@ def consent(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResul
     """
     st = turn.state
     kind = str(pending.get("type"))
+    serve(turn, CAPABILITY, "handoff")
     # "不找社工了" names a social worker too: a refusal is never read as consent.
-    typed_yes = pressed is None and clear_yes(text, CONSENT_YES)  # "要" is a yes even when read as deny
-    no = pressed == "no" or (pressed is None and not typed_yes and (
+    # "要" is a yes even when read as deny; 可以 麻烦你了 is yes words only, so a yes too.
+    typed_yes = pressed is None and (clear_yes(text, CONSENT_YES) or only_words(text, CONSENT_YES))
+    person = pressed is None and wants_person(text)  # 算了 叫个人来: 算了 is no refusal of a person
+    no = pressed == "no" or (pressed is None and not typed_yes and not person and (
         parse.intent in ("deny", "nav_exit") or bool(REFUSE_RE.search(text))))
-    yes = not no and (pressed == "yes" or typed_yes or (pressed is None and parse.intent == "request_human"))
-    if yes:
+    plain_request = parse.intent == "request_human" and not REFUSE_RE.search(text)
+    yes = not no and (pressed == "yes" or typed_yes or (pressed is None and plain_request))
+    if person and not yes and not no:
+        # Asked for a person in words that also wave something off: the consent question, plainly.
+        ask(st, "handoff_consent", reason=pending.get("reason", "asked"))
+        say(turn, T.CONSENT_ASK, answer_buttons("handoff_consent", T.CONSENT_BUTTONS))
+    elif yes:
         answered(st)
         request_help(turn, pending.get("reason", "fallbacks"), text)
     elif no:
@@ -59,6 +141,8 @@ def consent(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResul
         st["pending"] = {**pending, "reasked": True}
         say(turn, T.CONSENT_HOW, answer_buttons(kind, T.CONSENT_BUTTONS))
     else:
+        turn.skill = ""  # the message is about something else: whoever answers it serves the turn
+        turn.capability = parse.capability
         drop_question(ctx, turn, parse, text, T.CONSENT_NOT_SHARED, CONSENT_KINDS)
     return True
 
@@ -73,8 +157,8 @@ def missed(ctx: Context, turn: Turn, first: str = "") -> bool:
     """Count a misunderstanding; at the limit, offer a social worker (True when offered)."""
     st = turn.state
     st["fallbacks"] = int(st.get("fallbacks", 0)) + 1
-    if st["fallbacks"] < ctx.fallbacks_before_handoff:
-        return False
+    if st["fallbacks"] < ctx.fallbacks_before_handoff or waiting(st):
+        return False  # not yet; or a social worker is already on the way
     ask(st, "handoff_offer", reason="fallbacks")
     if first:
         say(turn, first)

@@ -4,6 +4,10 @@
 saying exactly what goes); only the question's own button or a clear yes deletes (issue 12).
 A question about the deletion is answered and the question stays open; anything else drops
 it, says nothing was deleted, and is answered as usual.
+
+Someone else's data held by the person asking (顾客要我删他的电话 我必须删吗) is a question
+about the customer's right under PIPL, answered as a policy, never "delete your own data"
+(issue 13); what the privacy topics expect next is data (``dialogues/expectations/privacy.yml``).
 """
 
 from __future__ import annotations
@@ -12,13 +16,17 @@ import re
 from typing import Any
 
 from dialogues import texts as T
-from dialogues.skills.base import Context, answer_buttons, drop_question, say
+from dialogues.skills.base import (
+    Context, answer_buttons, cues, drop_question, expectations, only_words, say, serve, worker_button,
+)
 from dialogues.state import ask, answered, new_state
 from dialogues.turn import Turn
 from dialogues.understand import REFUSE_RE, VAGUE_YES, clear_yes, plain
 from nlu.result import ParseResult
 
 CAPABILITY = "privacy"
+CUSTOMER_ENTRY = "policy_privacy_law_merchant"  # the policy a customer's-data question is about
+CUSTOMER_INTENT = "policy_consumer_rights"
 # Deleting data and sharing a conversation need a clear yes to that very question (issue 12):
 # 下一步, 继续, 好, 嗯 or an affirm-like parse never delete anything or share anything.
 DELETE_SURE = 0.9  # a privacy_delete read below this gets a second question saying what goes
@@ -47,10 +55,13 @@ OTHERS_RECORDS_RE = re.compile(
 
 def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     """What is stored (privacy_view), the deletion question (privacy_delete), or a kind no to others' records."""
-    if OTHERS_RECORDS_RE.search(parse.text or ""):
-        # 把张阿姨的聊天记录发给我: a person's data is shown to or deleted by that person only.
-        actions = ({"intent": "privacy_view"}, {"intent": "request_human"}, {"nav": "nav_menu"})
-        say(turn, T.PRIVACY_OTHERS, tuple(zip(T.PRIVACY_OTHERS_BUTTONS, actions)))
+    serve(turn, CAPABILITY, "privacy")
+    said = parse.text or text
+    if about_customer(said):
+        customer_right(turn)
+    elif OTHERS_RECORDS_RE.search(said) or (parse.intent == "privacy_delete" and _has(said, "on_behalf")):
+        # 把张阿姨的聊天记录发给我 / 我能替他删吗: a person's data is shown to or deleted by that person only.
+        others(turn)
     elif parse.intent == "privacy_delete":
         # A clear request is asked once; a weak reading twice, the second time saying what goes.
         left = 1 if parse.confidence >= DELETE_SURE else 2
@@ -67,8 +78,10 @@ def confirm_delete(ctx: Context, turn: Turn, pending: dict[str, Any], parse: Par
     ``pressed`` is "yes" or "no" when the question's own button was pressed.
     """
     st = turn.state
+    serve(turn, CAPABILITY, "privacy")
     buttons = answer_buttons("confirm_delete", T.PRIVACY_CONFIRM_BUTTONS)
-    typed_yes = pressed is None and clear_yes(text, DELETE_YES)  # the words decide, not the NLU's reading
+    # The words decide, not the NLU's reading: 确定 / 确定 删吧 (yes words only, nothing else).
+    typed_yes = pressed is None and (clear_yes(text, DELETE_YES) or only_words(text, DELETE_YES))
     no = pressed == "no" or (pressed is None and not typed_yes and (
         parse.intent in ("deny", "nav_exit") or bool(REFUSE_RE.search(text) or DELETE_NO_RE.search(text))))
     yes = not no and (pressed == "yes" or typed_yes)
@@ -94,5 +107,82 @@ def confirm_delete(ctx: Context, turn: Turn, pending: dict[str, Any], parse: Par
         st["pending"] = {**pending, "reasked": True}
         say(turn, T.PRIVACY_CONFIRM_HOW, buttons)
     else:
+        turn.skill, turn.capability = "", parse.capability  # whoever answers the new message serves the turn
         drop_question(ctx, turn, parse, text, T.PRIVACY_NOT_DONE, ("confirm_delete",))
     return True
+
+
+# ---- someone else's data ------------------------------------------------------------------
+
+def _has(text: str, group: str) -> bool:
+    return bool(cues(expectations("privacy")[group]).search(text))
+
+
+def about_customer(text: str) -> bool:
+    """顾客要我删他的电话 我必须删吗: a customer's data the person holds, not their own data here."""
+    return (_has(text, "customer") and _has(text, "personal_data") and _has(text, "must_delete")
+            and not _has(text, "self_here"))
+
+
+def customer_right(turn: Turn) -> None:
+    """The customer's right to deletion under PIPL; the topic is that policy, for follow-ups."""
+    serve(turn, "policy", "privacy")
+    say(turn, T.CUSTOMER_DELETE)
+    say(turn, T.CUSTOMER_CAVEAT, (worker_button(),))
+    turn.state["topic"] = {"intent": CUSTOMER_INTENT, "entry": CUSTOMER_ENTRY, "expects": "customer_data"}
+
+
+def others(turn: Turn) -> None:
+    """Someone else's records: only that person may see or delete them."""
+    actions = ({"intent": "privacy_view"}, {"intent": "request_human"}, {"nav": "nav_menu"})
+    say(turn, T.PRIVACY_OTHERS, tuple(zip(T.PRIVACY_OTHERS_BUTTONS, actions)))
+    turn.state["topic"] = {"intent": "privacy_view", "expects": "others_records"}
+
+
+def expected(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
+    """What the last privacy answer (or a fresh start after a deletion) expects next."""
+    st = turn.state
+    topic = (st.get("topic") or {}).get("expects")
+    if parse.capability not in ("urgent", "handoff") and about_customer(text):
+        customer_right(turn)  # 有个老顾客让我把他的手机号删了 我一定要删吗, whatever the NLU made of it
+        return True
+    if topic == "customer_data" and not _has(text, "self_here") and parse.capability not in ("urgent", "handoff"):
+        if _has(text, "customer_consent"):
+            serve(turn, "policy", "privacy")
+            say(turn, T.CUSTOMER_CONSENT)
+            return True
+        if _has(text, "customer_copies"):
+            serve(turn, "policy", "privacy")
+            say(turn, T.CUSTOMER_COPIES)
+            return True
+    if topic == "others_records" and _has(text, "others_again") and not _has(text, "self_here"):
+        serve(turn, CAPABILITY, "privacy")
+        say(turn, T.PRIVACY_OTHERS_FAMILY, (worker_button(),))
+        return True
+    if parse.capability == "urgent":
+        return False
+    if _has(text, "sharing") and _has(text, "sharing_question") and parse.capability in ("handoff", "privacy"):
+        serve(turn, CAPABILITY, "privacy")  # 找社工的时候会给他看吗: a question about sharing, not a request
+        say(turn, T.PRIVACY_SHARING, (worker_button(),))
+        return True
+    if parse.capability == "handoff":
+        return False
+    if _has(text, "remember") and _has(text, "numbers") and parse.capability != "privacy":
+        # A deletion read into it (even a weak one) is asked about as a deletion: the confirmation decides.
+        serve(turn, CAPABILITY, "privacy")
+        say(turn, T.PRIVACY_NO_NUMBERS)
+        return True
+    if _has(text, "own_copy"):
+        serve(turn, CAPABILITY, "privacy")
+        say(turn, T.PRIVACY_COPY, (worker_button(),))
+        return True
+    if _has(text, "own_view"):
+        serve(turn, CAPABILITY, "privacy")
+        say(turn, T.PRIVACY_VIEW)
+        return True
+    if _has(text, "deleted_yet") and parse.capability in ("privacy", "out_of_scope", "smalltalk"):
+        # 删干净了吗: a state with no earlier message means everything before was deleted.
+        serve(turn, CAPABILITY, "privacy")
+        say(turn, T.PRIVACY_GONE if st.get("turns", 0) <= 1 else T.PRIVACY_STILL_HERE)
+        return True
+    return False

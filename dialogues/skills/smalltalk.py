@@ -70,7 +70,9 @@ def says_who_they_are(turn: Turn, parse: ParseResult, text: str) -> bool:
         actions = ({"intent": "open_shop"}, {"intent": "mk_low_budget"}, {"intent": "mk_repeat_customers"},
                    {"policy_menu": True}, {"intent": "tool_recommend"})
     elif SOCIAL_WORKER_SELF_RE.search(t):
-        persona, reply, labels = "social_worker", T.SELF_SOCIAL_WORKER, T.MENU_BUTTONS
+        # A registered worker is greeted by the staff skill first; this is someone not (yet) registered.
+        reply = T.SELF_SOCIAL_WORKER + ("" if turn.state.get("worker") else "\n" + T.DESK_NOT_REGISTERED_NOTE)
+        persona, labels = "social_worker", T.MENU_BUTTONS
         actions = ({"intent": "grocery_order"}, {"intent": "mk_strategy"}, {"policy_menu": True},
                    {"intent": "tool_recommend"}, {"intent": "request_human"})
     elif RESIDENT_SELF_RE.search(t):

@@ -17,6 +17,7 @@ from typing import Any
 
 from dialogues.cues import Cue, CueError, first_match, patterns, plain_text, read_cues, read_yaml, text_of
 from dialogues.skills.base import Context, say, worker_button
+from dialogues.skills import handoff
 from dialogues.state import State, answered, pause
 from dialogues.turn import Turn
 from nlu.result import ParseResult
@@ -85,6 +86,8 @@ def takes(ctx: Context, turn: Turn, parse: ParseResult, text: str, action: dict[
     st = turn.state
     if action is not None or st.get("pending") or parse.capability == "urgent":
         return False
+    if handoff.asks_about_wait(st, parse, text):
+        return False  # 咋还没人理我 while a ticket waits: the queue place, not a mood
     unsure = parse.is_fallback or parse.confidence < UNSURE_BELOW
     if parse.capability in CONCRETE and not unsure:
         return False
