@@ -157,6 +157,8 @@ def do_action(ctx: Context, turn: Turn, action: dict[str, Any], parse: ParseResu
     elif "entry" in action:
         answered(st)
         answers.answer_entry(ctx, turn, action["entry"], text)
+    elif "policy_note" in action and ctx.kb.get(action["policy_note"]):
+        policy_skill.say_note(turn, ctx.kb.get(action["policy_note"]))
     elif "policy_menu" in action:
         policy_skill.policy_menu(turn)
     elif "persona" in action:

@@ -247,3 +247,27 @@ def test_another_policy_moves_on_and_then_says_there_is_no_more(make_engine):
 def test_a_new_question_with_details_leaves_the_topic(make_engine, first, then, capability):
     turns = _chat(make_engine(), first, then)
     assert turns[1][0] == capability
+
+
+def test_a_residents_policy_answer_is_two_short_messages_with_the_rest_on_a_button(make_engine):
+    """Issue 14 item 5: about 150 characters a message for residents; 要注意什么 brings the caveat and source."""
+    from bot.models import IncomingMessage
+    from dialogues import texts as T
+
+    engine = make_engine()
+
+    def say(text):
+        return engine.handle(IncomingMessage(user_id="r", text=text, channel="terminal"))
+
+    say("我是退休老人")
+    out = say("消费者权益保护法有啥规定")
+    answer = [r for r in out.replies if r.kind != "feedback"][:2]
+    assert all(len(r.text) <= 150 for r in answer), [len(r.text) for r in answer]
+    assert answer[1].text.startswith("怎么办") and T.POLICY_NOTE_BUTTON in answer[1].buttons
+    note = say(T.POLICY_NOTE_BUTTON)
+    assert note.replies[0].text.startswith("提醒：") and "来源" in note.replies[0].text
+    # A merchant gets it all in the second message.
+    merchant = make_engine()
+    merchant.handle(IncomingMessage(user_id="m", text="我是开小卖部的", channel="terminal"))
+    out = merchant.handle(IncomingMessage(user_id="m", text="消费者权益保护法有啥规定", channel="terminal"))
+    assert any(r.text.startswith("怎么办") and "提醒：" in r.text for r in out.replies)

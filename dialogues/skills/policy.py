@@ -88,6 +88,9 @@ def next_policy(ctx: Context, turn: Turn, text: str) -> bool:
     return True
 
 
+RESIDENT_CHARS = 150  # a resident's policy answer: two messages of about this many characters at most
+
+
 def say_policy(turn: Turn, entry: dict[str, Any]) -> None:
     """The policy itself (points only for merchants and social workers), then how, caveat and source."""
     resident = persona(turn.state) == "resident"
@@ -100,10 +103,23 @@ def say_policy(turn: Turn, entry: dict[str, Any]) -> None:
     if points and not resident:
         lines += [f"・{p}" for p in points[:4]]
     say(turn, "\n".join(x for x in lines if x))
-    tail = [T.POLICY_HOW.format(text=str(entry["how"]).strip()), T.POLICY_CAVEAT.format(text=str(entry["caveat"]).strip())]
-    if entry.get("issuer"):  # who issued it, never the internal reference to facts.md
-        tail.append(T.SOURCE_LINE.format(source=entry["issuer"], reviewed=entry["reviewed"]))
-    say(turn, "\n".join(tail))
+    how = T.POLICY_HOW.format(text=str(entry["how"]).strip())
+    caveat = T.POLICY_CAVEAT.format(text=str(entry["caveat"]).strip())
+    source = T.SOURCE_LINE.format(source=entry["issuer"], reviewed=entry["reviewed"]) if entry.get("issuer") else ""
+    if resident and len("\n".join(x for x in (how, caveat, source) if x)) > RESIDENT_CHARS:
+        # Residents get two short messages; what to watch out for, and the source, are one tap away.
+        say(turn, how, ((T.POLICY_NOTE_BUTTON, {"policy_note": entry["id"]}),))
+        return
+    say(turn, "\n".join(x for x in (how, caveat, source) if x))
+
+
+def say_note(turn: Turn, entry: dict[str, Any]) -> None:
+    """要注意什么 (a resident's button): the caveat and where the policy comes from."""
+    turn.capability = CAPABILITY
+    lines = [T.POLICY_CAVEAT.format(text=str(entry["caveat"]).strip())]
+    if entry.get("issuer"):
+        lines.append(T.SOURCE_LINE.format(source=entry["issuer"], reviewed=entry["reviewed"]))
+    say(turn, "\n".join(lines))
 
 
 def how_to_apply(turn: Turn, entry: dict[str, Any]) -> None:
