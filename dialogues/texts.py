@@ -21,6 +21,11 @@ PLATFORM_SERVICE = (
     "不要打网上搜到的“客服电话”，很多是骗子冒充的；真客服不会让您转账，也不会要验证码。"
 )
 HOTLINE_UNKNOWN = "这个电话我这里没有核实过的号码，不敢乱说。不知道该找哪个部门，可以打 12345 问；也可以让社工帮您查。"
+REGION_LEFT = "据我们的资料，{names}已经撤出{region}了，就不推荐了。"
+REGION_SERVED = "据{as_of}的资料，{name}在{region}有服务；能不能送到您家，填上地址一看就知道。"
+REGION_GONE = "据{as_of}的资料，{name}已经撤出{region}了，您那儿可能用不了，可以换一个。"
+REGION_NATIONAL = "据{as_of}的资料，{name}在全国很多地方都有；您那儿能不能用，填上地址看看。"
+REGION_UNKNOWN = "{name}在{region}有没有服务，我们的资料里没有写。打开APP填上地址就知道了，或者问问APP里的客服。"
 REGION_APPS = "据我们的资料，{names}在{region}有服务，可以先看看；能不能送到您家，填上地址一看就知道。"
 PLATFORM_FEES = (
     "在{platform}开店要交的保证金、服务费，平台按卖的东西（类目）来定，而且会调整，我这里不敢乱说数字。\n"

@@ -228,6 +228,18 @@ class Hotline(_Entry):
     notes: list[str] = []
 
 
+class Regions(BaseModel):
+    """Where a platform takes orders (knowledge/regions.py), from the fact sheet, with the date of its sources."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    served: list[str] = []
+    left: list[str] = []
+    national: bool = False
+    as_of: str = Text  # 2026-01: how old the facts are (said to the person)
+    source: str = Text
+
+
 class Platform(_Entry):
     kind: Literal["platform"]
     name: str = Text
@@ -235,6 +247,7 @@ class Platform(_Entry):
     summary: str = Text
     alternatives: list[str] = []
     tutorial: str | None = None
+    regions: Regions | None = None
 
 
 MODELS: dict[str, type[_Entry]] = {"policy": Policy, "marketing": Marketing, "tool": Tool, "hotline": Hotline,

@@ -15,6 +15,7 @@ from dialogues.skills.base import Context, menu, menu_button, say, worker_button
 from dialogues.turn import Turn
 from dialogues.understand import capability_of, synthetic
 from knowledge import topics
+from knowledge.regions import coverage
 from nlu.result import ParseResult
 
 
@@ -51,6 +52,13 @@ def say_platform(ctx: Context, turn: Turn, entry: dict[str, Any]) -> None:
     alts = entry.get("alternatives") or []
     if alts:
         text += "\n" + T.ALTERNATIVES.format(names="、".join(map(str, alts)))
+    place = str(turn.state["slots"].get("region") or "")
+    if place and entry.get("state") == "operating":
+        # Said only when the person told us where they are: what the content knows about that place.
+        known = coverage(entry, place)
+        as_of = str((entry.get("regions") or {}).get("as_of") or "")
+        text += "\n" + {"served": T.REGION_SERVED, "left": T.REGION_GONE, "national": T.REGION_NATIONAL}.get(
+            known or "", T.REGION_UNKNOWN).format(region=place, name=entry["name"], as_of=as_of)
     buttons: list[Any] = []
     if entry.get("tutorial") in ctx.flows:
         buttons.append((T.TEACH_ME.format(name=entry["name"]), {"flow": entry["tutorial"]}))
@@ -84,10 +92,14 @@ def answer_from_search(ctx: Context, turn: Turn, question: str, parse: ParseResu
         operating = [p for p in platforms if p.get("state") == "operating"]
         if operating:
             lines = [T.APPS_OPERATING]
-            place = next(iter(parse.entity_values("region")), "").rstrip("省市区县")
-            local = [p for p in operating if place and place in f"{p.get('title', '')}{p.get('summary', '')}"
-                     f"{''.join(map(str, p.get('keywords') or []))}"]
-            if local:  # "我在湖南 用啥买菜好": the regional ones first
+            place = next(iter(parse.entity_values("region")), "") or str(turn.state["slots"].get("region") or "")
+            # "我在湖南 用啥买菜好": what the content declares about the place (regions), never text matching.
+            local = [p for p in operating if coverage(p, place) == "served"]
+            gone = [p for p in platforms if p.get("state") == "operating" and coverage(p, place) == "left"]
+            operating = [p for p in operating if p not in gone]
+            if gone:
+                lines = [T.REGION_LEFT.format(region=place, names="、".join(p["name"] for p in gone)), *lines]
+            if local:
                 lines = [T.REGION_APPS.format(region=place, names="、".join(p["name"] for p in local)), *lines]
                 operating = local + [p for p in operating if p not in local]
             lines += [f"・{p['name']}" for p in operating]
