@@ -24,7 +24,7 @@ DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yml"
 SUPPORTED_LANGUAGES = ("zh",)
 TOP_LEVEL_KEYS = (
     "recipe", "language", "assistant_id", "pipeline", "nlu", "dialogue", "knowledge", "handoff", "channels",
-    "storage", "reports",
+    "storage", "reports", "speech",
 )
 
 # Section defaults: key -> (default value, allowed type(s)). A later issue adds keys here.
@@ -91,6 +91,15 @@ WEB_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
 STORAGE_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "db_path": ("linli.db", str),
     "retention_days": (180, int),  # conversations older than this are deleted by `linli privacy purge`
+    "media_dir": ("", str),  # pictures and voice notes; '' = a "<db name>-media" directory next to the database
+    "max_media_bytes": (10_000_000, int),  # a bigger picture or voice note is refused
+}
+SPEECH_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
+    "url": ("", str),  # the speech-to-text server; '' = none (voice notes are kept for a social worker)
+    "kind": ("whisper", str),  # whisper (OpenAI-compatible /v1/audio/transcriptions) | funasr
+    "timeout_seconds": (15.0, float),  # a slower answer counts as a failure
+    "model": ("whisper-1", str),  # the model name sent to a whisper server
+    "language": ("zh", str),
 }
 REPORTS_DEFAULTS: dict[str, tuple[Any, type | tuple[type, ...]]] = {
     "min_ratings": (10, int),  # `linli report` shows a share of helpful ratings only from this many ratings
@@ -131,6 +140,8 @@ class Settings:
     rasa_timeout: float = 2.0
     rasa_retry_seconds: float = 30.0
     reports: dict[str, Any] = field(default_factory=lambda: {k: v[0] for k, v in REPORTS_DEFAULTS.items()})
+    storage: dict[str, Any] = field(default_factory=lambda: {k: v[0] for k, v in STORAGE_DEFAULTS.items()})
+    speech: dict[str, Any] = field(default_factory=lambda: {k: v[0] for k, v in SPEECH_DEFAULTS.items()})
 
     @property
     def base_dir(self) -> Path:
@@ -264,6 +275,15 @@ def load_config(path: str | Path | None = None, db_path: str | Path | None = Non
             raise ConfigError(f"{cfg_path}: 'channels.web.{key}' must be 1 or more, got {web[key]}")
     storage = check_section("storage", data.get("storage"), STORAGE_DEFAULTS, cfg_path)
     reports = check_section("reports", data.get("reports"), REPORTS_DEFAULTS, cfg_path)
+    if storage["max_media_bytes"] < 1:
+        raise ConfigError(f"{cfg_path}: 'storage.max_media_bytes' must be 1 or more, got {storage['max_media_bytes']}")
+    speech = check_section("speech", data.get("speech"), SPEECH_DEFAULTS, cfg_path)
+    if speech["kind"] not in ("whisper", "funasr"):
+        raise ConfigError(f"{cfg_path}: 'speech.kind' must be whisper or funasr, got {speech['kind']!r}")
+    if speech["url"] and not speech["url"].startswith(("http://", "https://")):
+        raise ConfigError(f"{cfg_path}: 'speech.url' must start with http:// or https://, got {speech['url']!r}")
+    if speech["timeout_seconds"] <= 0:
+        raise ConfigError(f"{cfg_path}: 'speech.timeout_seconds' must be more than 0, got {speech['timeout_seconds']}")
     if reports["min_ratings"] < 1:
         raise ConfigError(f"{cfg_path}: 'reports.min_ratings' must be 1 or more, got {reports['min_ratings']}")
 
@@ -299,4 +319,6 @@ def load_config(path: str | Path | None = None, db_path: str | Path | None = Non
         rasa_timeout=nlu["rasa_timeout"],
         rasa_retry_seconds=nlu["rasa_retry_seconds"],
         reports=reports,
+        storage=storage,
+        speech=speech,
     )

@@ -19,6 +19,7 @@ from bot import messages
 from bot.config import Settings
 from bot.desk import Desk
 from bot.handoff import Handoff, OfficeHours, Ticket
+from bot.media import MediaStore, SpeechToText, Upload, default_media_dir, handle_media
 from bot.models import IncomingMessage, Reply
 from bot.outbox import PUSH_CHANNELS
 from bot.privacy import mask
@@ -71,6 +72,8 @@ class Engine:
         self.handoff = Handoff(store.db)
         self.office_hours = office_hours
         self.reminders = reminders or Reminders(store.db)
+        self.media = MediaStore(store.db, default_media_dir(store.db))  # pictures and voice notes (bot/media.py)
+        self.speech = SpeechToText()  # no speech-to-text server unless the settings name one
         # Registered social workers ask the queue in chat through the same functions as `linli handoff`.
         self.manager.ctx.desk = Desk(self.handoff)
 
@@ -94,7 +97,9 @@ class Engine:
                                   urgent_episode_minutes=float(d["urgent_episode_minutes"]),
                                   urgent_check_below=float(d["urgent_check_below"]))
         hours = OfficeHours.from_config(h["office_hours"], h["office_days"], h["timezone"])
-        return cls(pipeline, manager, Store(db), hours, reminders)
+        engine = cls(pipeline, manager, Store(db), hours, reminders)
+        engine.media, engine.speech = MediaStore.from_settings(settings, db), SpeechToText.from_settings(settings)
+        return engine
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -152,6 +157,10 @@ class Engine:
         logger.info("chat=%s intent=%s confidence=%.2f", msg.user_id, parse.intent, parse.confidence)
         return Outcome(inbox + replies, parse, turn.intent, turn.capability, handoff, new_ticket=new_ticket,
                        skill=turn.skill, state=state_view(turn.state))
+
+    def handle_media(self, msg: IncomingMessage, upload: Upload, transcript: str | None = None) -> Outcome:
+        """A picture or voice note from a person (``bot.media.handle_media``; ``transcript`` from ``self.speech``)."""
+        return handle_media(self, msg, upload, transcript)
 
     def after_error(self, msg: IncomingMessage) -> Outcome:
         """Handling failed half-way: keep the person's words, and never leave an emergency unanswered.

@@ -56,7 +56,7 @@ DEFAULT_MIN_RATINGS = 10  # as reports.min_ratings in bot/config.py
 CAPABILITY_LABELS = {
     "teach": "学用手机/平台", "marketing": "生意经（营销）", "policy": "政策", "tool": "免费工具",
     "handoff": "找社工", "urgent": "紧急求助", "privacy": "个人信息", "smalltalk": "闲聊/操作词",
-    "out_of_scope": "超出范围",
+    "out_of_scope": "超出范围", "media": "图片和语音",
 }
 PERSONA_LABELS = {"resident": "居民", "merchant": "商户", "social_worker": "社工", "": UNKNOWN}
 FEEDBACK_KIND_LABELS = {"tutorial": "教程", "policy": "政策解读", "tool": "工具推荐"}
@@ -436,7 +436,7 @@ def collect(
     personas, h = groups(c, p)
     hidden += h
     asked = [m for m in msgs if m["capability"] not in ("smalltalk",) and m["intent"] not in FALLBACK_INTENTS
-             and m["intent"] not in ("flood", "feedback")]
+             and m["intent"] not in ("flood", "feedback", "media")]
     c, p = breakdown(asked, lambda r: labels.get(r["intent"], r["intent"] or UNKNOWN))
     intents, h = groups(c, p, limit=top_intents)
     hidden += h

@@ -31,6 +31,7 @@ FEEDBACK = "feedback"
 TUTORIAL_RUNS = "tutorial_runs"
 OUTBOX = "outbox"
 REMINDERS = "reminders"
+MEDIA = "media"
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -177,7 +178,23 @@ def _v6(db: sqlite_utils.Database) -> None:
     create_table(db)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(db: sqlite_utils.Database) -> None:
+    """Pictures and voice notes (issue 15): one row per file (the file itself lives in the media directory)."""
+    db[MEDIA].create(
+        {"id": int, "user_id": str, "ticket_id": int, "kind": str, "mime": str, "path": str, "bytes": int,
+         "created_at": str, "transcript": str, "sender": str},
+        pk="id",
+        if_not_exists=True,
+        defaults={"sender": "person"},
+    )
+    db[MEDIA].create_index(["user_id", "id"], if_not_exists=True)
+    db[MEDIA].create_index(["created_at"], if_not_exists=True)
+    for table in (TICKET_MESSAGES, OUTBOX):  # a message that carries a file
+        if "media_id" not in db[table].columns_dict:
+            db[table].add_column("media_id", int)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 
 
 def open_db(path: str | Path | None) -> sqlite_utils.Database:
@@ -294,8 +311,10 @@ class Store:
         return rows[::-1]
 
     def delete_user(self, user_id: str) -> None:
-        """Delete a person's messages, state and profile; help requests keep only their counts."""
+        """Delete a person's messages, state, profile, pictures and voice notes; tickets keep only their counts."""
+        files = [r[0] for r in self.db.execute(f"SELECT path FROM {MEDIA} WHERE user_id = ?", [user_id])]
         with self.db.atomic():
+            self.db.execute(f"DELETE FROM {MEDIA} WHERE user_id = ?", [user_id])
             self.db.execute(f"DELETE FROM {TRANSCRIPT} WHERE user_id = ?", [user_id])
             self.db.execute(f"DELETE FROM {STATES} WHERE user_id = ?", [user_id])
             self.db.execute(f"DELETE FROM {USERS} WHERE user_id = ?", [user_id])
@@ -313,6 +332,7 @@ class Store:
             # Ratings and tutorial progress hold no text: they stay for the counts, unlinked from the person.
             for table in (FEEDBACK, TUTORIAL_RUNS):
                 self.db.execute(f"UPDATE {table} SET user_id = '' WHERE user_id = ?", [user_id])
+        _unlink(files)  # after the rows are gone: a crash in between leaves a file no row names, never the reverse
 
     def export_user(self, user_id: str) -> dict[str, Any]:
         """Everything stored about a person, as JSON-able data (PIPL right to a copy)."""
@@ -337,6 +357,9 @@ class Store:
                 [t["id"]])],
             "reminders": rows(f"SELECT kind, task, due_at, repeat, status, created_at FROM {REMINDERS} "
                               "WHERE user_id = ? ORDER BY id", [user_id]),
+            # Pictures and voice notes: what each is, and the file that holds it (for the operator to hand over).
+            "media": rows(f"SELECT id, kind, mime, bytes, sender, transcript, ticket_id, created_at, path AS file "
+                          f"FROM {MEDIA} WHERE user_id = ? ORDER BY id", [user_id]),
         }
 
     def purge_older_than(self, days: float, dry_run: bool = False) -> dict[str, int]:
@@ -345,11 +368,13 @@ class Store:
         ``dry_run`` counts the same rows in the same transaction, then rolls it back.
         """
         try:
-            return self._purge(days, dry_run)
+            counts, files = self._purge(days, dry_run)
         except _DryRun as done:
             return done.counts
+        _unlink(files)
+        return counts
 
-    def _purge(self, days: float, dry_run: bool) -> dict[str, int]:
+    def _purge(self, days: float, dry_run: bool) -> tuple[dict[str, int], list[str]]:
         import datetime as dt
 
         cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).isoformat(timespec="seconds")
@@ -365,6 +390,11 @@ class Store:
                 self.db.execute(
                     f"UPDATE {TICKETS} SET user_id = '', chat_id = '', summary = '', close_note = '' WHERE id = ?", [tid])
             counts["tickets"] = len(old)
+            # Pictures and voice notes: old ones go (their files too), except those of a ticket still open.
+            media_sql = (f"FROM {MEDIA} WHERE created_at < ? AND (ticket_id IS NULL OR ticket_id NOT IN "
+                         f"(SELECT id FROM {TICKETS} WHERE status != 'closed'))")
+            files = [r[0] for r in self.db.execute(f"SELECT path {media_sql}", [cutoff])]
+            counts["media"] = self.db.execute(f"DELETE {media_sql}", [cutoff]).rowcount
             self.db.execute(f"DELETE FROM {OUTBOX} WHERE status = 'sent' AND created_at < ?", [cutoff])
             # Reminders already sent or cancelled; one still to come is kept, whatever its age.
             self.db.execute(f"DELETE FROM {REMINDERS} WHERE status != 'active' AND created_at < ?", [cutoff])
@@ -372,7 +402,16 @@ class Store:
                 self.db.execute(f"UPDATE {table} SET user_id = '' WHERE {column} < ? AND user_id != ''", [cutoff])
             if dry_run:
                 raise _DryRun(counts)  # rolls the transaction back
-        return counts
+        return counts, files
+
+
+def _unlink(paths: list[str]) -> None:
+    """Delete stored files; one already gone is fine, one that cannot be deleted is logged."""
+    for path in paths:
+        try:
+            Path(path).unlink(missing_ok=True)
+        except OSError as exc:
+            logger.error("[E602] media file %s could not be deleted: %s", path, exc)
 
 
 class _DryRun(Exception):

@@ -60,6 +60,7 @@ from bot.outbox import (
 )
 from bot.privacy import mask
 from bot.reminders import set_followup
+from bot.telegram_media import NON_TEXT_OTHER, TelegramMedia
 from nlu.timeexpr import describe
 
 # PTB 22 is moving durations (RetryAfter.retry_after) to datetime.timedelta and warns on the old
@@ -178,7 +179,7 @@ def markup_from_dict(data: dict[str, Any] | None) -> InlineKeyboardMarkup | Repl
     return ReplyKeyboardMarkup.de_json(data, None)
 
 
-class TelegramChannel:
+class TelegramChannel(TelegramMedia):
     """Handlers and jobs for one bot; holds the engine and the staff-group settings.
 
     Nothing is sent straight from a handler: each message becomes a row of the durable
@@ -257,6 +258,8 @@ class TelegramChannel:
         app.add_handler(CallbackQueryHandler(self.rate, pattern=FEEDBACK_RE))
         app.add_handler(CallbackQueryHandler(self.stale_button))  # anything else: answered, never ignored
         app.add_handler(MessageHandler(staff & filters.TEXT & ~filters.COMMAND, self.on_staff_message))
+        app.add_handler(MessageHandler(staff & filters.PHOTO, self.on_staff_photo))
+        app.add_handler(MessageHandler(private & (filters.PHOTO | filters.VOICE | filters.AUDIO), self.on_media))
         app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text))
         app.add_handler(MessageHandler(private & filters.COMMAND, self.unknown_command))
         app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, self.on_other))
@@ -317,20 +320,21 @@ class TelegramChannel:
         """Send one outbox row; raises TelegramError when it did not get through."""
         text = self._item_text(item)
         markup = markup_from_dict(item.markup)
+        media = self._item_media(item) if item.ticket_message_id is not None else None
         if item.chat_id != STAFF_CHAT:
-            await bot.send_message(int(item.chat_id), text, reply_markup=markup)
+            await self._send(bot, int(item.chat_id), text, media, reply_markup=markup)
             if item.ticket_message_id is not None:
                 self.handoff.mark_delivered(item.ticket_message_id)
             return
         ticket = self.handoff.get(item.ticket_id) if item.ticket_id else None
         if ticket is not None and ticket.thread_id:
-            sent = await bot.send_message(self.staff_chat_id, text, message_thread_id=ticket.thread_id,
-                                          reply_markup=markup)
+            sent = await self._send(bot, self.staff_chat_id, text, media, message_thread_id=ticket.thread_id,
+                                    reply_markup=markup)
         elif ticket is not None and ticket.staff_message_id:
-            sent = await bot.send_message(self.staff_chat_id, text, reply_to_message_id=ticket.staff_message_id,
-                                          reply_markup=markup)
+            sent = await self._send(bot, self.staff_chat_id, text, media,
+                                    reply_to_message_id=ticket.staff_message_id, reply_markup=markup)
         else:
-            sent = await bot.send_message(self.staff_chat_id, text, reply_markup=markup)
+            sent = await self._send(bot, self.staff_chat_id, text, media, reply_markup=markup)
         if item.kind == KIND_RELAY and item.ticket_message_id is not None:
             self.handoff.set_staff_message(item.ticket_message_id, sent.message_id)
 
@@ -523,9 +527,9 @@ class TelegramChannel:
             logger.warning("could not answer a button press (%s)", exc)
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Stickers, photos, voice, locations, files: say kindly what Linli can read today."""
+        """Stickers, locations, files, videos: say kindly what Linli can take (words, photos, voice)."""
         if update.effective_chat is not None:
-            await self._say(context, update.effective_chat.id, messages.NON_TEXT_MESSAGE)
+            await self._say(context, update.effective_chat.id, NON_TEXT_OTHER)
 
     # ---- staff group -------------------------------------------------------------------------
 
@@ -578,6 +582,10 @@ class TelegramChannel:
         if history:
             intro += "\n" + messages.STAFF_HISTORY + "\n" + history
         self._enqueue_staff(intro, ticket.id)
+        for m in self.handoff.messages(ticket.id):  # pictures and voice notes sent while it waited
+            if m.get("media_id") and m["direction"] == "user":
+                self.outbox.enqueue(CHANNEL, STAFF_CHAT, KIND_RELAY, m["text"], ticket_id=ticket.id,
+                                    ticket_message_id=m["id"], priority=PRIORITY_STAFF)
         self._kick_staff(context)
         if query.message is not None:
             try:

@@ -236,7 +236,7 @@ class Regions(BaseModel):
     served: list[str] = []
     left: list[str] = []
     national: bool = False
-    as_of: str = Text  # 2026-01: how old the facts are (said to the person)
+    as_of: str = Text  # 2026年1月: how old the facts are (said to the person, so in words)
     source: str = Text
 
 

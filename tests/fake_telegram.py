@@ -37,6 +37,8 @@ class FakeBotAPI:
         self.slow_chats: dict[int, float] = {}  # chat -> seconds to wait before answering (timeouts)
         self.rate_limited_until: dict[int, float] = {}  # chat -> time.monotonic() when its 429s end
         self.sent_at: list[tuple[float, int, str]] = []  # (time.monotonic(), chat, text) of each sendMessage
+        self.files: dict[str, bytes] = {}  # file_id -> bytes, served by getFile and the file URL
+        self.uploads: list[tuple[str, dict[str, Any], bytes]] = []  # (method, params, file) of sendPhoto/sendVoice
         self.lock = threading.Lock()
         self._update_id = 0
         self._message_id = 1000
@@ -90,6 +92,53 @@ class FakeBotAPI:
             "sticker": {"file_id": "s1", "file_unique_id": "s1", "width": 512, "height": 512, "is_animated": False,
                         "is_video": False, "type": "regular"},
         }})
+
+    def add_file(self, data: bytes) -> str:
+        """Store a file the bot can fetch with getFile; returns its file_id."""
+        with self.lock:
+            file_id = f"f{len(self.files) + 1}"
+            self.files[file_id] = data
+        return file_id
+
+    def _photo_sizes(self, data: bytes) -> list[dict[str, Any]]:
+        file_id = self.add_file(data)
+        return [{"file_id": "thumb-" + file_id, "file_unique_id": "t" + file_id, "width": 90, "height": 90},
+                {"file_id": file_id, "file_unique_id": "u" + file_id, "width": 800, "height": 600,
+                 "file_size": len(data)}]
+
+    def user_photo(self, user_id: int, data: bytes, caption: str = "") -> None:
+        """A person sends a photo (Telegram offers several sizes; the last is the largest)."""
+        msg: dict[str, Any] = {
+            "message_id": self._next_message_id(), "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "居民"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "居民"}, "photo": self._photo_sizes(data),
+        }
+        if caption:
+            msg["caption"] = caption
+        self.push({"message": msg})
+
+    def user_voice(self, user_id: int, data: bytes, size: int | None = None) -> None:
+        """A person sends a voice message (``size`` overrides the size Telegram reports)."""
+        file_id = self.add_file(data)
+        self.push({"message": {
+            "message_id": self._next_message_id(), "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "居民"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "居民"},
+            "voice": {"file_id": file_id, "file_unique_id": "u" + file_id, "duration": 3, "mime_type": "audio/ogg",
+                      "file_size": size if size is not None else len(data)},
+        }})
+
+    def staff_photo(self, user_id: int, data: bytes, thread_id: int, caption: str = "") -> None:
+        """Someone posts a photo in a ticket's topic in the staff group."""
+        msg: dict[str, Any] = {
+            "message_id": self._next_message_id(), "date": int(time.time()),
+            "chat": {"id": STAFF_CHAT, "type": "supergroup", "title": "社工组", "is_forum": self.forum},
+            "from": {"id": user_id, "is_bot": False, "first_name": "社工"}, "photo": self._photo_sizes(data),
+            "message_thread_id": thread_id, "is_topic_message": True,
+        }
+        if caption:
+            msg["caption"] = caption
+        self.push({"message": msg})
 
     def staff_text(self, user_id: int, text: str, thread_id: int | None = None,
                    reply_to: dict[str, Any] | None = None) -> None:
@@ -197,6 +246,24 @@ class FakeBotAPI:
             with self.lock:
                 self.sent_at.append((time.monotonic(), int(params["chat_id"]), str(params.get("text", ""))))
             return 200, self._message(params)
+        if method in ("sendPhoto", "sendVoice", "sendDocument"):
+            kind = {"sendPhoto": "photo", "sendVoice": "voice", "sendDocument": "document"}[method]
+            data = params.pop("_file", b"")
+            with self.lock:
+                self.uploads.append((method, params, data))
+            msg = self._message(params)
+            msg.pop("text", None)
+            if params.get("caption"):
+                msg["caption"] = params["caption"]
+            msg[kind] = ([{"file_id": "sent", "file_unique_id": "sent", "width": 1, "height": 1}] if kind == "photo"
+                         else {"file_id": "sent", "file_unique_id": "sent", "duration": 1})
+            return 200, msg
+        if method == "getFile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.files:
+                return 400, None
+            return 200, {"file_id": file_id, "file_unique_id": "u" + file_id, "file_size": len(self.files[file_id]),
+                         "file_path": f"files/{file_id}"}
         if method == "editMessageText":
             return 200, self._message({**params, "chat_id": params.get("chat_id", STAFF_CHAT)})
         if method == "createForumTopic":
@@ -215,8 +282,12 @@ class FakeBotAPI:
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8") if length else ""
-                if self.headers.get("Content-Type", "").startswith("application/json"):
+                body = self.rfile.read(length) if length else b""
+                raw = body.decode("utf-8", "replace")
+                ctype = self.headers.get("Content-Type", "")
+                if ctype.startswith("multipart/form-data"):  # sendPhoto / sendVoice with the file itself
+                    params = _multipart(ctype, body)
+                elif ctype.startswith("application/json"):
                     params = json.loads(raw or "{}")
                 else:
                     params = {k: v[0] for k, v in parse_qs(raw).items()}
@@ -239,4 +310,31 @@ class FakeBotAPI:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the bot stopped polling mid-request
 
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name): a file download
+                file_id = self.path.rsplit("/", 1)[-1]
+                data = fake.files.get(file_id)
+                with fake.lock:
+                    fake.calls.append(("download", {"file_id": file_id}))
+                self.send_response(200 if data is not None else 404)
+                self.send_header("Content-Length", str(len(data or b"")))
+                self.end_headers()
+                self.wfile.write(data or b"")
+
         return Handler
+
+
+def _multipart(ctype: str, body: bytes) -> dict[str, Any]:
+    """Fields of a multipart/form-data body; a file part's bytes go under ``_file``."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body)
+    params: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            params["_file"] = payload
+        elif name:
+            params[str(name)] = payload.decode("utf-8")
+    return params

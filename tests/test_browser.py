@@ -60,14 +60,14 @@ def server(settings, make_engine):
     app.state.channel.close()
 
 
-def _browser(width: int, height: int, mobile: bool):
+def _browser(width: int, height: int, mobile: bool, extra: tuple[str, ...] = ()):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=zh-CN",
-                f"--window-size={width},{height}", "--autoplay-policy=no-user-gesture-required"):
+                f"--window-size={width},{height}", "--autoplay-policy=no-user-gesture-required", *extra):
         options.add_argument(arg)
     if mobile:  # a phone: the page is laid out 360 CSS pixels wide, as on a small Android phone
         options.add_experimental_option("mobileEmulation", {"deviceMetrics": {
@@ -273,3 +273,82 @@ def test_urgent_message_alerts_the_console_within_5_seconds(server, phone, deskt
     wait_for(lambda: not desktop.find_element(By.ID, "alert").is_displayed(), timeout=5, what="the alert to stop")
     time.sleep(1.2)
     assert desktop.title == texts.CONSOLE_TITLE
+
+
+def _png() -> bytes:
+    """A real 8x8 PNG (orange), so the browser can show it."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + b"\xff\x88\x00" * 8 for _ in range(8))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture()
+def phone_with_mic():
+    """A phone whose browser has a fake microphone (a tone) and grants it without asking."""
+    driver = _browser(360, 740, mobile=True,
+                      extra=("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"))
+    yield driver
+    driver.quit()
+
+
+def test_photo_and_voice_note_then_a_worker_replies_with_a_picture(server, phone_with_mic, desktop, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from bot.media import PHOTO_NO_HANDOFF, PHOTO_WAITING, SpeechToText
+    from tests.fake_stt import FakeSpeech
+
+    base, engine = server
+    phone = phone_with_mic
+    picture = tmp_path / "letter.png"
+    picture.write_bytes(_png())
+    with FakeSpeech() as stt:
+        stt.default = "我想找社工"
+        engine.speech = SpeechToText(url=stt.url, timeout=5.0)
+        phone.get(base + "/")
+        wait_for(lambda: bubbles(phone, "notice"), what="the page")
+        # A photo from the album (no hand-off yet): kept, and the bot says what it can read.
+        phone.find_element(By.ID, "photo").send_keys(str(picture))
+        wait_for(lambda: PHOTO_NO_HANDOFF in bubbles(phone), what="the answer to a photo")
+        assert phone.execute_script("return document.querySelector('#log .msg.me img').naturalWidth") == 8
+        # A voice note: recorded with the (fake) microphone, heard by the fake speech-to-text server.
+        phone.find_element(By.ID, "voice").click()
+        wait_for(lambda: phone.find_element(By.ID, "voice").text == texts.VOICE_STOP, what="recording")
+        time.sleep(1.0)
+        phone.find_element(By.ID, "voice").click()
+        wait_for(lambda: any("我听到您说：「我想找社工」" in t for t in bubbles(phone)), timeout=15,
+                 what="the voice note's words")
+        assert stt.requests and stt.requests[-1]["path"] == "/v1/audio/transcriptions"
+        press(phone, "可以")
+        wait_for(lambda: any("已经交给社工" in t for t in bubbles(phone)), what="the ticket")
+        phone.find_element(By.ID, "photo").send_keys(str(picture))
+        wait_for(lambda: PHOTO_WAITING in bubbles(phone), what="the photo kept for the worker")
+        shot(phone, "web_chat_photo_voice_360.png")
+    ticket = Handoff(engine.store.db).queue()[0]
+    kinds = [m.kind for m in engine.media.of_user(ticket.user_id)]
+    assert kinds == ["photo", "voice", "photo"]
+    sign_in(desktop, base)
+    wait_for(lambda: desktop.find_element(By.ID, f"ticket-{ticket.id}"), what="the ticket").click()
+    wait_for(lambda: desktop.find_element(By.ID, "claim"), what="the claim button").click()
+    wait_for(lambda: desktop.find_element(By.ID, "reply-form").is_displayed(), what="the reply form")
+    # The card shows the person's pictures and voice note through the signed-in route.
+    wait_for(lambda: desktop.execute_script(
+        "return Array.from(document.querySelectorAll('#media img')).filter(i => i.naturalWidth === 8).length") == 2,
+        what="the person's pictures on the card")
+    assert desktop.find_elements(By.CSS_SELECTOR, "#media audio")
+    assert "我想找社工" in desktop.find_element(By.ID, "media").text
+    desktop.find_element(By.ID, "reply-photo").send_keys(str(picture))
+    wait_for(lambda: [m for m in engine.media.of_user(ticket.user_id) if m.sender == "worker"], timeout=8,
+             what="the worker's picture stored")
+    # The claim notice and the picture arrive in one poll: both are shown.
+    wait_for(lambda: phone.execute_script(
+        "return Array.from(document.querySelectorAll('#log .msg.worker img')).filter(i => i.naturalWidth === 8)"
+        ".length") == 1, timeout=8, what="the worker's picture on the open page")
+    shot(phone, "web_chat_worker_picture_360.png")
+    desktop.set_window_size(1200, 1400)
+    shot(desktop, "console_media.png")

@@ -10,7 +10,7 @@ from typing import Any, Awaitable, Callable
 import pytest
 
 from bot import messages
-from bot.telegram_channel import TelegramChannel, split_message
+from bot.telegram_channel import NON_TEXT_OTHER, TelegramChannel, split_message
 from tests.fake_telegram import STAFF_CHAT, FakeBotAPI
 
 pytestmark = pytest.mark.telegram
@@ -83,7 +83,7 @@ def test_resident_tutorial_with_buttons(make_engine, settings):
             fake.user_text(RESIDENT, "/id")
             await fake.wait_for(lambda: any(f"your user id: {RESIDENT}" in t for t in texts(fake, RESIDENT)))
             fake.user_sticker(RESIDENT)
-            await fake.wait_for(lambda: messages.NON_TEXT_MESSAGE in texts(fake, RESIDENT))
+            await fake.wait_for(lambda: NON_TEXT_OTHER in texts(fake, RESIDENT))
 
         run(make_engine, settings, fake, scenario)
 

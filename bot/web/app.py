@@ -9,6 +9,10 @@ cookie (user id ``web:<id>``); a client of the REST channel names its own ``send
 ``rest:<sender>``), as with Rasa. The two never share ids, and the page's polling endpoint
 reads the cookie only, so nobody can ask for another person's messages by naming them.
 
+Pictures and voice notes (``bot/web/uploads.py``): the page posts the file itself to
+``/api/media`` and fetches files through ``/api/media/{id}``, for its own cookie only; the
+console through ``/console/api/media/{id}`` with a session. No file is in a static directory.
+
 The engine and the store are synchronous and share one SQLite connection: every call into
 them runs on one worker thread (``WebChannel.call``), so they never run at the same time and
 the event loop stays free for static files.
@@ -36,6 +40,7 @@ from starlette.staticfiles import StaticFiles
 from bot import messages
 from bot.config import Settings
 from bot.engine import Engine, clean_text, safe_handle
+from bot.media import MediaReply
 from bot.models import IncomingMessage, Reply
 from bot.outbox import PUSH_CHANNELS
 from bot.store import TICKET_MESSAGES, TICKETS, TRANSCRIPT
@@ -82,6 +87,9 @@ def rasa_messages(recipient_id: str, replies: list[Reply]) -> list[dict[str, Any
     out: list[dict[str, Any]] = []
     for r in replies:
         item: dict[str, Any] = {"recipient_id": recipient_id, "text": r.text}
+        media_id = getattr(r, "media_id", None)
+        if media_id is not None:
+            item["image"] = f"/api/media/{media_id}"  # Rasa's key for a picture; the page's own files only
         if r.buttons:
             item["buttons"] = [{"title": b, "payload": b} for b in r.buttons]
         out.append(item)
@@ -189,7 +197,7 @@ class WebChannel:
         for m in self.engine.handoff.outbox(user_id):
             if m["channel"] in PUSH_CHANNELS:
                 continue  # that channel's own delivery job sends it
-            out.append(Reply(self.engine.format_outbox(m)))
+            out.append(MediaReply(self.engine.format_outbox(m), media_id=m.get("media_id")))
             self.engine.handoff.mark_delivered(m["id"])
         return out
 
@@ -218,10 +226,13 @@ class WebChannel:
             "ORDER BY m.id", [user_id, since])
         for m in worker:
             text = self.engine.format_outbox(m)
-            if text not in shown:  # shown before an answer, it is in the transcript already
+            if m.get("media_id"):  # a social worker's picture
+                items.append({"from": "bot", "text": text, "at": m["created_at"],
+                              "image": f"/api/media/{m['media_id']}"})
+            elif text not in shown:  # shown before an answer, it is in the transcript already
                 items.append({"from": "bot", "text": text, "at": m["created_at"]})
         items.sort(key=lambda i: i["at"])  # stable: same-second messages keep their order
-        return [{"from": i["from"], "text": i["text"]} for i in items]
+        return [{k: i[k] for k in ("from", "text", "image") if k in i} for i in items]
 
 
 # ---- the chat page and its API -----------------------------------------------------------------
@@ -252,9 +263,11 @@ def chat_routes(channel: WebChannel) -> list[Route]:
     """The chat page, its JSON API (cookie identity) and the Rasa REST channel."""
 
     async def page(request: Request) -> Response:
-        config = {"pollSeconds": float(channel.web["poll_seconds"]), "texts": {
-            k: getattr(texts, k) for k in ("YOU", "BOT", "SENDING", "NETWORK_ERROR", "BIG_TEXT", "NORMAL_TEXT",
-                                           "FIND_WORKER_SAYS", "BAD_REQUEST", "PAGE_SUBTITLE")}}
+        config = {"pollSeconds": float(channel.web["poll_seconds"]), "maxMediaBytes": channel.engine.media.max_bytes,
+                  "texts": {k: getattr(texts, k) for k in (
+                      "YOU", "BOT", "SENDING", "NETWORK_ERROR", "BIG_TEXT", "NORMAL_TEXT", "FIND_WORKER_SAYS",
+                      "BAD_REQUEST", "PAGE_SUBTITLE", "VOICE_BUTTON", "VOICE_STOP", "VOICE_RECORDING",
+                      "VOICE_UNAVAILABLE", "VOICE_DENIED", "UPLOADING", "PHOTO_SENT", "VOICE_SENT")}}
         return _secure_headers(channel.render("chat.html", config=config))
 
     async def start(request: Request) -> Response:
@@ -313,9 +326,14 @@ def chat_routes(channel: WebChannel) -> list[Route]:
             # A worker's words waiting for this sender come first, as the engine does before an answer.
             return channel.deliver(user_id) + channel.answer(user_id, text)
 
-        return JSONResponse(rasa_messages(sender, await channel.call(work)))
+        out = rasa_messages(sender, await channel.call(work))
+        for item in out:
+            item.pop("image", None)  # a worker's picture opens only on the chat page (cookie identity)
+        return JSONResponse(out)
 
-    routes = [
+    from bot.web.uploads import chat_media_routes
+
+    routes = chat_media_routes(channel) + [
         Route("/", page, methods=["GET"]),
         Route("/api/start", start, methods=["GET"]),
         Route("/api/chat", chat, methods=["POST"]),

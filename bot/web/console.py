@@ -27,6 +27,7 @@ from bot.handoff import Handoff, Ticket
 from bot.store import TRANSCRIPT
 from bot.web import texts
 from bot.web.auth import LoginLimiter, Session, Sessions, csrf_ok, verify_password
+from bot.web.uploads import console_media_routes, media_json
 
 if TYPE_CHECKING:
     from bot.web.app import WebChannel
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 SESSION_COOKIE = "linli_console"
 LOGIN_COOKIE = "linli_login"
 PATH = "/console"
+MEDIA_PATH = f"{PATH}/api/media"
 MAX_TEXT = 4000
 # A hash to check against when the worker is unknown, so a wrong name costs the same time as a wrong password.
 _DUMMY_HASH = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32
@@ -115,7 +117,7 @@ class Console:
             for r in self.engine.store.db.query(
                     f"SELECT text, capability FROM {TRANSCRIPT} WHERE user_id = ? AND direction = 'in' "
                     "AND created_at <= ? ORDER BY id DESC LIMIT 10", [t.user_id, t.created_at]):
-                if r["capability"] not in ("smalltalk", "handoff", "privacy") and r["text"]:
+                if r["capability"] not in ("smalltalk", "handoff", "privacy", "media") and r["text"]:
                     return str(r["text"])
         m = ASKED_RE.search(t.summary or "")
         return m.group(1).strip() if m else ""
@@ -191,6 +193,8 @@ class Console:
             label, kind = kinds.get(m["direction"], (texts.FROM_SYSTEM, "system"))
             text = m["text"]
             item = {"from": label, "kind": kind, "text": text, "at": self._local(m["created_at"]), "id": m["id"]}
+            if m.get("media_id"):
+                item["media"] = media_json(self.engine.media.get(int(m["media_id"])), MEDIA_PATH)
             (notes if kind == "note" else thread).append(item)
         return {
             **self.row(t, worker_id),
@@ -200,6 +204,9 @@ class Console:
             "tried": self.tried(t) if t.user_id else [],
             "messages": thread,
             "notes": notes,
+            # Every picture and voice note of the person (also those sent before the ticket), newest first.
+            "media": [media_json(i, MEDIA_PATH) for i in self.engine.media.of_user(t.user_id)][::-1]
+            if t.user_id else [],
             "close_note": t.close_note if t.close_note and t.close_note != "ended by the person" else "",
             "can_reply": t.status == "claimed" and t.worker_id == worker_id,
             "last_id": max([m.get("id", 0) for m in thread + notes if isinstance(m.get("id"), int)] or [0]),
@@ -415,7 +422,7 @@ def console_routes(channel: WebChannel) -> list[Route]:
             return _json({"error": why, "why": texts.WHY[why]}, status)
         return _json(await channel.call(console.card, tid, session.worker_id))
 
-    return [
+    return console_media_routes(channel, console, api) + [
         Route(PATH, page, methods=["GET"]),
         Route(f"{PATH}/login", login_get, methods=["GET"]),
         Route(f"{PATH}/login", login_post, methods=["POST"]),

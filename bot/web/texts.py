@@ -24,6 +24,15 @@ WORKER_CHATTING = "社工{name}正在和您聊天"
 WORKER_WAITING = "已经请社工了，社工会在这里回复您"
 NO_SCRIPT = "请打开浏览器的 JavaScript 功能，才能和邻里助手聊天。"
 BAD_REQUEST = "这条消息没能看懂，请重新打字发一次。"
+PHOTO_BUTTON = "发照片"
+VOICE_BUTTON = "录语音"
+VOICE_STOP = "说完了，发送"
+VOICE_RECORDING = "正在录音，说完请按“说完了，发送”。"
+VOICE_UNAVAILABLE = "这个浏览器不能录音。您可以按手机键盘上的话筒说话，它会变成文字。"
+VOICE_DENIED = "没有录音的权限。请允许使用话筒，或者按手机键盘上的话筒说话。"
+UPLOADING = "正在发送……"
+PHOTO_SENT = "（照片）"
+VOICE_SENT = "（语音）"
 
 # ---- the console (social workers) ---------------------------------------------------------------
 CONSOLE_TITLE = "社工工作台"
@@ -87,6 +96,12 @@ SOUND_IS_ON = "提示音已打开"
 ACTION_FAILED = "没有成功：{why}"
 NOT_YOURS = "这个求助由{name}负责。要改由您负责，请按“改由我负责”（对方会收到换人的通知）。"
 REPORT_LINK = "需求报告"
+CARD_MEDIA = "图片和语音"
+MEDIA_PHOTO = "图片"
+MEDIA_VOICE = "语音"
+MEDIA_HEARD = "转成文字："
+MEDIA_FROM_WORKER = "社工发的"
+REPLY_PHOTO = "回复图片"
 WHY = {
     "not_waiting": "这个求助已经有人接了，或者已经结束。",
     "not_yours": "这个求助由别的社工负责。",
@@ -99,5 +114,6 @@ WHY = {
     "claim_first": "请先接单，再回复。",
     "missing": "找不到这个求助。",
     "session": "登录已过期，请重新登录。",
+    "media": "只能发图片（JPG、PNG、GIF、WebP），而且不能太大。",
 }
 REOPENED_NOTICE = "社工{name}又接回了您之前的求助，接下来您发的消息会直接转给社工。"

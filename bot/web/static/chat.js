@@ -34,6 +34,17 @@
     return p;
   }
 
+  // A bubble with a picture or a voice note under its words (URLs from Linli itself, or blob: previews).
+  function mediaBubble(text, who, url, kind) {
+    var p = bubble(text, who);
+    var el = document.createElement(kind === "voice" ? "audio" : "img");
+    if (kind === "voice") { el.controls = true; } else { el.alt = text; el.addEventListener("load", scroll); }
+    el.src = url;
+    p.appendChild(el);
+    scroll();
+    return p;
+  }
+
   function buttons(list) {
     if (lastButtons) { lastButtons.remove(); lastButtons = null; }  // old choices would confuse
     if (!list || !list.length) { return; }
@@ -54,7 +65,10 @@
   function showReplies(msgs, who) {
     var last = null, first = null;
     (msgs || []).forEach(function (m) {
-      if (m.text) {
+      if (m.image) {
+        var pic = mediaBubble(m.text || "", who || "bot", m.image, "photo");
+        first = first || pic;
+      } else if (m.text) {
         var b = bubble(m.text, who || "bot");
         first = first || b;
       }
@@ -112,6 +126,63 @@
   });
   human.addEventListener("click", function () { say(T.FIND_WORKER_SAYS); });
 
+  // ---- pictures and voice notes: the file itself is the request body (POST /api/media) ----------
+  function upload(blob, kind, preview) {
+    if (busy) { return; }
+    busy = true; send.disabled = true; human.disabled = true;
+    var url = window.URL && URL.createObjectURL ? URL.createObjectURL(blob) : "";
+    var shown = kind === "voice" ? T.VOICE_SENT : T.PHOTO_SENT;
+    if (url) { mediaBubble(shown, "me", url, kind); } else { bubble(shown, "me"); }
+    if (lastButtons) { lastButtons.remove(); lastButtons = null; }
+    var wait = bubble(T.UPLOADING, "notice");
+    var x = new XMLHttpRequest();
+    x.open("POST", "/api/media?kind=" + kind, true);
+    x.timeout = 60000;
+    x.setRequestHeader("Content-Type", blob.type || "application/octet-stream");
+    function finish() { wait.remove(); busy = false; send.disabled = false; human.disabled = false; }
+    x.onload = function () {
+      var data = null;
+      try { data = JSON.parse(x.responseText); } catch (e) { data = null; }
+      finish();
+      if (x.status === 200 && data) { showReplies(data.messages); showHandoff(data.handoff); }
+      else { bubble(x.status === 413 || x.status === 415 ? T.BAD_REQUEST : T.NETWORK_ERROR, "error"); }
+    };
+    x.onerror = x.ontimeout = function () { finish(); bubble(T.NETWORK_ERROR, "error"); };
+    x.send(blob);
+  }
+
+  var photo = document.getElementById("photo");
+  photo.addEventListener("change", function () {
+    var file = photo.files && photo.files[0];
+    photo.value = "";
+    if (file) { upload(file, "photo"); }
+  });
+
+  var voice = document.getElementById("voice");
+  var recorder = null, chunks = [], voiceLabel = voice.textContent, notice = null;
+  voice.addEventListener("click", function () {
+    if (recorder && recorder.state === "recording") { recorder.stop(); return; }
+    if (!window.MediaRecorder || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      bubble(T.VOICE_UNAVAILABLE, "notice");
+      return;
+    }
+    navigator.mediaDevices.getUserMedia({audio: true}).then(function (stream) {
+      chunks = [];
+      recorder = new MediaRecorder(stream);
+      recorder.addEventListener("dataavailable", function (e) { if (e.data && e.data.size) { chunks.push(e.data); } });
+      recorder.addEventListener("stop", function () {
+        stream.getTracks().forEach(function (t) { t.stop(); });
+        voice.textContent = voiceLabel; voice.classList.remove("recording");
+        if (notice) { notice.remove(); notice = null; }
+        var type = (recorder.mimeType || (chunks[0] && chunks[0].type) || "audio/webm").split(";")[0];
+        if (chunks.length) { upload(new Blob(chunks, {type: type}), "voice"); }
+      });
+      recorder.start();
+      voice.textContent = T.VOICE_STOP; voice.classList.add("recording");
+      notice = bubble(T.VOICE_RECORDING, "notice");
+    }, function () { bubble(T.VOICE_DENIED, "notice"); });
+  });
+
   function setBig(on) {
     document.documentElement.classList.toggle("big", on);
     big.setAttribute("aria-pressed", on ? "true" : "false");
@@ -132,7 +203,9 @@
   }
 
   request("GET", "/api/start", null, function (data) {
-    (data.history || []).forEach(function (m) { bubble(m.text, m.from === "me" ? "me" : "bot"); });
+    (data.history || []).forEach(function (m) {
+      if (m.image) { mediaBubble(m.text, "bot", m.image, "photo"); } else { bubble(m.text, m.from === "me" ? "me" : "bot"); }
+    });
     if (data.notice) { bubble(data.notice, "notice"); }
     if (!data.notice && !(data.history || []).length) { bubble(T.PAGE_SUBTITLE, "bot"); }
     showHandoff(data.handoff);

@@ -111,12 +111,34 @@
     dl.appendChild(el("dd", "", value));
   }
 
+  // A picture or voice note, fetched through the signed-in route (never a public URL).
+  function mediaEl(f) {
+    var e = el(f.kind === "voice" ? "audio" : "img");
+    if (f.kind === "voice") { e.controls = true; e.preload = "none"; } else { e.alt = T.MEDIA_PHOTO; }
+    e.src = f.url;
+    return e;
+  }
+
   function line(m) {
     var li = el("li", m.kind);
     li.appendChild(el("span", "who", m.from));
     li.appendChild(document.createTextNode(m.text));
+    if (m.media) { li.appendChild(mediaEl(m.media)); }
     if (m.at) { li.appendChild(el("span", "at", m.at)); }
     return li;
+  }
+
+  function showMedia(list) {
+    var box = $("media"); box.textContent = "";
+    $("media-title").hidden = !list.length;
+    list.forEach(function (f) {
+      var li = el("li");
+      li.appendChild(el("span", "who", (f.from === "worker" ? T.MEDIA_FROM_WORKER : "") +
+                        (f.kind === "voice" ? T.MEDIA_VOICE : T.MEDIA_PHOTO)));
+      li.appendChild(mediaEl(f));
+      if (f.transcript) { li.appendChild(el("p", "heard", T.MEDIA_HEARD + f.transcript)); }
+      box.appendChild(li);
+    });
   }
 
   function button(text, cls, id, onClick) {
@@ -146,6 +168,7 @@
     msgs.scrollTop = msgs.scrollHeight;
     var notes = $("notes"); notes.textContent = "";
     c.notes.forEach(function (m) { notes.appendChild(line(m)); });
+    showMedia(c.media || []);
     var actions = $("actions"); actions.textContent = "";
     if (c.status === "waiting") {
       actions.appendChild(button(T.CLAIM, "primary", "claim", function () { act("claim", {}); }));
@@ -185,6 +208,27 @@
   function refreshCard() {
     if (current !== null) { call("GET", "/console/api/tickets/" + current, null, showCard); }
   }
+
+  // Reply with a picture: the file itself is the body, with the session's CSRF token.
+  $("reply-photo").addEventListener("change", function () {
+    var input = $("reply-photo"), file = input.files && input.files[0];
+    input.value = "";
+    if (!file || current === null) { return; }
+    $("card-error").hidden = true;
+    var x = new XMLHttpRequest();
+    x.open("POST", "/console/api/tickets/" + current + "/photo", true);
+    x.timeout = 60000;
+    x.setRequestHeader("Content-Type", file.type || "application/octet-stream");
+    x.setRequestHeader("X-CSRF-Token", config.csrf);
+    x.onload = function () {
+      var data = null;
+      try { data = JSON.parse(x.responseText); } catch (e) { data = null; }
+      if (x.status === 401) { window.location.href = "/console/login"; return; }
+      if (x.status === 200 && data) { showCard(data); } else { showError(data || {}); }
+    };
+    x.onerror = function () { showError({}); };
+    x.send(file);
+  });
 
   $("reply-form").addEventListener("submit", function (e) {
     e.preventDefault();
