@@ -269,7 +269,21 @@ class Engine:
         return [Reply("\n".join(lines))]
 
     def _reminder(self, msg: IncomingMessage, turn: Any, event: dict[str, Any]) -> None:
-        """Store, list or cancel the person's reminders; the dialogue says what was really done."""
+        """Store, list or cancel the person's reminders; the dialogue says what was really done.
+
+        What is said comes before the offer to go back to a paused tutorial, if the turn ends with one.
+        """
+        before = len(turn.replies)
+        self._reminder_event(msg, turn, event)
+        pending = (turn.state.get("pending") or {}).get("type")
+        if pending == "resume" and 0 < before < len(turn.replies):
+            offer, added = turn.replies[before - 1], turn.replies[before:]
+            turn.replies[before - 1:] = [*added, offer]
+            labels = turn.state.get("button_labels") or []
+            mine = [label for r in added for label in r.buttons]
+            turn.state["button_labels"] = [*mine, *[label for label in labels if label not in mine]]
+
+    def _reminder_event(self, msg: IncomingMessage, turn: Any, event: dict[str, Any]) -> None:
         r, now, kind = self.reminders, self.reminders.now(), event["type"]
         if kind == "reminder_add":
             if r.count_active(msg.user_id) >= MAX_PER_USER:

@@ -252,3 +252,12 @@ def test_a_followup_goes_to_the_staff_group_when_due(tmp_path, clock):
     assert item.chat_id == "staff" and item.kind == "staff"
     assert item.text == M.FOLLOWUP_DUE.format(ticket=7, note="电话回访王阿姨")
     assert [f.kind for f in reminders.followups(include_done=True)] == [KIND_FOLLOWUP]
+
+
+def test_the_confirmation_comes_before_the_offer_to_go_back_to_a_tutorial(make_engine):
+    engine = make_engine()
+    for text in ("我想学用手机买菜", "多多买菜", "我在长沙"):
+        say(engine, text)
+    out = say(engine, "明天早上8点提醒我去取菜")
+    assert "提醒您：去取菜" in texts(out)[0] and texts(out)[-1].startswith("要继续刚才的")
+    assert say(engine, "1").replies[-1].text.startswith("第1步")  # the offer's first button still means 继续
