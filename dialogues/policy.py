@@ -230,6 +230,8 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     if intent in NAV or (intent in ("affirm",) and st.get("paused")):
         tutorial.navigate_outside(ctx, turn, intent, text)
         return
+    if cap not in ("urgent", "handoff", "privacy") and policy_skill.named_document(ctx, turn, text):
+        return  # 72号文 / 国发〔2025〕3号: that document, or plainly not in the content (never the nearest other)
     if parse.is_fallback:
         if topic_followup(ctx, turn, parse, text) or tools.follow_up(ctx, turn, parse, text):
             return

@@ -271,3 +271,30 @@ def test_a_residents_policy_answer_is_two_short_messages_with_the_rest_on_a_butt
     merchant.handle(IncomingMessage(user_id="m", text="我是开小卖部的", channel="terminal"))
     out = merchant.handle(IncomingMessage(user_id="m", text="消费者权益保护法有啥规定", channel="terminal"))
     assert any(r.text.startswith("怎么办") and "提醒：" in r.text for r in out.replies)
+
+
+@pytest.mark.parametrize("text, found", [
+    ("72号文是什么政策", "国办发〔2015〕72号"),
+    ("国务院令第755号说了啥", "促进个体工商户发展条例"),
+    ("国发〔2025〕3号文件讲的啥", None),
+    ("我们这边的88号文有补贴吗", None),
+])
+def test_a_document_named_by_number_is_that_one_or_plainly_missing(make_engine, text, found):
+    """Issue 14 item 4: never the nearest other entry; when the content lacks it, say so and where to ask."""
+    from bot.models import IncomingMessage
+    from dialogues import texts as T
+
+    out = make_engine().handle(IncomingMessage(user_id="d", text=text, channel="terminal"))
+    first = out.replies[0].text
+    assert out.capability == "policy"
+    if found:
+        assert found in first
+    else:
+        assert first.endswith(T.DOC_MISSING.split("”", 1)[1]) and "12345" in first
+
+
+def test_numbers_that_are_no_document_are_left_alone(make_engine):
+    from bot.models import IncomingMessage
+
+    out = make_engine().handle(IncomingMessage(user_id="d", text="12月10号提醒我交电费", channel="terminal"))
+    assert out.capability == "reminder"

@@ -218,3 +218,27 @@ def answer_lines(entry: dict[str, Any], topic: dict[str, Any], slots: dict[str, 
 def policy_menu(turn: Turn) -> None:
     """想了解哪方面的政策？ with one button per topic."""
     say(turn, T.POLICY_MENU, tuple((label, {"intent": intent}) for label, intent in T.POLICY_TOPICS))
+
+
+# A document named by its number: 72号文, 国办发〔2015〕72号, 755号令, 国务院令第755号 (not 3号楼, not 12月10号).
+DOC_RE = re.compile(r"(?:[〔\[（(](\d{4})[〕\]）)]\s*(\d{1,4})\s*号)|(?:令\s*第?\s*(\d{1,4})\s*号)|(?:(\d{1,4})\s*号\s*(?:文件|文|令))")
+
+
+def named_document(ctx: Context, turn: Turn, text: str) -> bool:
+    """A policy document asked for by its number: that entry when the content has it, else say it does not."""
+    m = DOC_RE.search(text)
+    if m is None:
+        return False
+    year = m.group(1) or ""
+    number = next(g for g in m.groups()[1:] if g)
+    def same(doc: str) -> bool:
+        return bool(re.search(rf"(?<!\d){number}号", doc)) and (not year or year in doc)
+    found = [e for e in ctx.kb.by_kind("policy") if same(str(e.get("doc_number") or ""))]
+    turn.capability = CAPABILITY
+    if len(found) == 1:
+        if found[0].get("intents"):
+            turn.intent = found[0]["intents"][0]
+        say_policy(turn, found[0])
+        return True
+    say(turn, T.DOC_MISSING.format(doc=m.group(0).strip()), (worker_button(), menu_button()))
+    return True
