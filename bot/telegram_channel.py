@@ -607,6 +607,22 @@ class TelegramChannel(TelegramMedia):
             return self.handoff.ticket_for_staff_message(msg.reply_to_message.message_id)
         return None
 
+    async def _may_answer(self, msg: Any, ticket: Ticket, worker_id: str, what: str) -> bool:
+        """A registered worker writing in a ticket they claimed; anyone else is told why not (and it is logged)."""
+        if self.handoff.worker(worker_id) is None:
+            logger.warning("ticket %d: %s from telegram user %s refused (not a social worker)", ticket.id, what, worker_id)
+            await msg.reply_text(messages.STAFF_NOT_WORKER)
+            return False
+        if ticket.status != "claimed":
+            await msg.reply_text(messages.STAFF_CLAIM_FIRST)
+            return False
+        if ticket.worker_id and ticket.worker_id != worker_id:
+            logger.warning("ticket %d: %s from worker %s refused (claimed by worker %s)", ticket.id, what, worker_id,
+                           ticket.worker_id)
+            await msg.reply_text(messages.STAFF_NOT_YOURS.format(name=ticket.worker_name or ""))
+            return False
+        return True
+
     async def on_staff_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A social worker writes in a ticket's thread: it reaches the person, marked as from a worker."""
         msg = update.effective_message
@@ -614,17 +630,7 @@ class TelegramChannel(TelegramMedia):
         if msg is None or ticket is None or msg.text is None or update.effective_user is None:
             return  # staff talking among themselves
         worker_id = str(update.effective_user.id)
-        if self.handoff.worker(worker_id) is None:
-            logger.warning("ticket %d: reply from telegram user %s refused (not a social worker)", ticket.id, worker_id)
-            await msg.reply_text(messages.STAFF_NOT_WORKER)
-            return
-        if ticket.status != "claimed":
-            await msg.reply_text(messages.STAFF_CLAIM_FIRST)
-            return
-        if ticket.worker_id and ticket.worker_id != worker_id:
-            logger.warning("ticket %d: reply from worker %s refused (claimed by worker %s)", ticket.id, worker_id,
-                           ticket.worker_id)
-            await msg.reply_text(messages.STAFF_NOT_YOURS.format(name=ticket.worker_name or ""))
+        if not await self._may_answer(msg, ticket, worker_id, "reply"):
             return
         await self._to_person(context, ticket, msg.text, "worker")
 

@@ -56,6 +56,7 @@ class TelegramMedia:
         def _flush(self, bot: Any, chat_id: int | str) -> Any: ...
         def _kick_staff(self, context: Any) -> None: ...
         def _ticket_of(self, update: Update) -> Ticket | None: ...
+        async def _may_answer(self, msg: Any, ticket: Ticket, worker_id: str, what: str) -> bool: ...
 
     def _item_media(self, item: OutboxItem) -> tuple[MediaItem, bytes] | None:
         """The picture or voice note an outbox row carries (through its ticket message), with its bytes."""
@@ -145,15 +146,7 @@ class TelegramMedia:
         if msg is None or ticket is None or not msg.photo or update.effective_user is None:
             return  # staff sharing pictures among themselves
         worker_id = str(update.effective_user.id)
-        if self.handoff.worker(worker_id) is None:
-            logger.warning("ticket %d: photo from telegram user %s refused (not a social worker)", ticket.id, worker_id)
-            await msg.reply_text(messages.STAFF_NOT_WORKER)
-            return
-        if ticket.status != "claimed":
-            await msg.reply_text(messages.STAFF_CLAIM_FIRST)
-            return
-        if ticket.worker_id and ticket.worker_id != worker_id:
-            await msg.reply_text(messages.STAFF_NOT_YOURS.format(name=ticket.worker_name or ""))
+        if not await self._may_answer(msg, ticket, worker_id, "photo"):
             return
         try:
             data = await self._download(context, msg.photo[-1].file_id, msg.photo[-1].file_size)
