@@ -641,10 +641,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_privacy(args: argparse.Namespace) -> int:
     """A person's data as JSON (right to a copy), or retention: purge old conversations."""
+    from bot.media import MediaStore
     from bot.store import Store, open_db
 
     settings = _settings(args)
-    store = Store(open_db(settings.db_path))
+    db = open_db(settings.db_path)
+    store = Store(db, MediaStore.from_settings(settings, db).dir)
     if args.privacy_command == "export":
         for user in _user_forms(args.user):
             data = store.export_user(user)

@@ -102,6 +102,16 @@ class Engine:
         return engine
 
     @property
+    def media(self) -> MediaStore:
+        """Pictures and voice notes, in ``storage.media_dir``."""
+        return self._media
+
+    @media.setter
+    def media(self, store: MediaStore) -> None:
+        self._media = store
+        self.store.media_dir = store.dir  # deletion and retention find the files where they are kept
+
+    @property
     def kb(self) -> KnowledgeBase:
         """The knowledge base the dialogue answers from."""
         return self.manager.kb  # type: ignore[no-any-return]

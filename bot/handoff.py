@@ -18,8 +18,8 @@ import sqlite_utils
 from bot.errors import ConfigError, HandoffError
 from bot.models import utcnow
 from bot.privacy import mask
-from bot.outbox import PRIORITY_REPLY, PRIORITY_STAFF, PUSH_CHANNELS, STAFF_CHANNEL, STAFF_CHAT, Outbox
-from bot.store import TICKET_MESSAGES, TICKETS, WORKER_ACTIONS, WORKERS
+from bot.outbox import KIND_POST, PRIORITY_REPLY, PRIORITY_STAFF, PUSH_CHANNELS, STAFF_CHANNEL, STAFF_CHAT, Outbox
+from bot.store import OUTBOX, TICKET_MESSAGES, TICKETS, WORKER_ACTIONS, WORKERS
 
 PERSON_ENDED_NOTE = "ended by the person"
 FALSE_ALARM_NOTE = "（本人说这不是紧急情况，已改为普通求助）"
@@ -192,9 +192,11 @@ class Handoff:
         t = self.require(ticket_id)
         if t.status != "waiting":
             raise HandoffError(f"ticket {ticket_id} is {t.status}, not waiting")
-        self.db[TICKETS].update(ticket_id, {
-            "status": "claimed", "worker_id": worker_id, "worker_name": worker["name"], "claimed_at": utcnow(),
-        })
+        with self.db.atomic():
+            self.db[TICKETS].update(ticket_id, {
+                "status": "claimed", "worker_id": worker_id, "worker_name": worker["name"], "claimed_at": utcnow(),
+            })
+            self.refresh_post(ticket_id)
         logger.info("ticket %d claimed by worker %s", ticket_id, worker_id)
         return self.require(ticket_id)
 
@@ -203,8 +205,10 @@ class Handoff:
         t = self.check_owner(ticket_id, worker_id, take_over)
         if t.status == "closed":
             raise HandoffError(f"ticket {ticket_id} is already closed")
-        self.db[TICKETS].update(ticket_id, {"status": "closed", "closed_at": utcnow(), "close_note": mask(note),
-                                            "worker_id": t.worker_id or worker_id})
+        with self.db.atomic():
+            self.db[TICKETS].update(ticket_id, {"status": "closed", "closed_at": utcnow(), "close_note": mask(note),
+                                                "worker_id": t.worker_id or worker_id})
+            self.refresh_post(ticket_id)
         logger.info("ticket %d closed by worker %s", ticket_id, worker_id)
         return self.require(ticket_id)
 
@@ -224,7 +228,9 @@ class Handoff:
         if not take_over:
             raise HandoffError(f"ticket {ticket_id} is claimed by worker {t.worker_id} ({t.worker_name}); "
                                "use --take-over (Telegram: /takeover in its topic) to answer it yourself")
-        self.db[TICKETS].update(ticket_id, {"worker_id": str(worker_id), "worker_name": worker["name"]})
+        with self.db.atomic():
+            self.db[TICKETS].update(ticket_id, {"worker_id": str(worker_id), "worker_name": worker["name"]})
+            self.refresh_post(ticket_id)
         logger.warning("ticket %d taken over by worker %s from worker %s", ticket_id, worker_id, t.worker_id)
         ticket = self.require(ticket_id)
         object.__setattr__(ticket, "took_over", True)
@@ -236,6 +242,7 @@ class Handoff:
         if t.priority == "urgent" and t.status != "closed":
             self.db[TICKETS].update(ticket_id, {"priority": "normal"})
             self.add_message(ticket_id, "system", FALSE_ALARM_NOTE)
+            self.refresh_post(ticket_id)
             logger.info("ticket %d set to normal: the person said it is not an emergency", ticket_id)
         return self.require(ticket_id)
 
@@ -244,8 +251,10 @@ class Handoff:
         t = self.require(ticket_id)
         if t.status == "closed":
             raise HandoffError(f"ticket {ticket_id} is already closed")
-        self.db[TICKETS].update(ticket_id, {"status": "closed", "closed_at": utcnow(),
-                                            "close_note": PERSON_ENDED_NOTE})
+        with self.db.atomic():
+            self.db[TICKETS].update(ticket_id, {"status": "closed", "closed_at": utcnow(),
+                                                "close_note": PERSON_ENDED_NOTE})
+            self.refresh_post(ticket_id)
         logger.info("ticket %d ended by the person", ticket_id)
         return self.require(ticket_id)
 
@@ -274,7 +283,30 @@ class Handoff:
                 if t.channel in PUSH_CHANNELS and t.chat_id:
                     self.out.enqueue(t.channel, t.chat_id, direction, mask(text), user_id=t.user_id,
                                      ticket_id=ticket_id, ticket_message_id=mid, priority=PRIORITY_REPLY)
+            if direction == "worker" and self.worker_replies(ticket_id) == 1:
+                self.refresh_post(ticket_id)  # the post says it has been answered (once, not at every reply)
         return mid
+
+    def worker_replies(self, ticket_id: int) -> int:
+        """How many messages social workers have sent the person on this ticket."""
+        return int(self.db.execute(f"SELECT COUNT(*) FROM {TICKET_MESSAGES} WHERE ticket_id = ? AND direction = 'worker'",
+                                   [ticket_id]).fetchone()[0])
+
+    def refresh_post(self, ticket_id: int) -> None:
+        """Have the ticket's post in the staff group show the ticket as it is now (one queue, issue 15).
+
+        A durable outbox row, so it works whichever process changed the ticket (``linli serve``'s
+        console, ``linli handoff``, the bot): the Telegram bot's delivery job edits the post with a
+        text made from the ticket when it sends the row. Only for a posted ticket; one pending row each.
+        """
+        t = self.get(ticket_id)
+        if t is None or not t.staff_message_id:
+            return
+        pending = self.db.execute(f"SELECT 1 FROM {OUTBOX} WHERE ticket_id = ? AND kind = ? AND status = 'pending' "
+                                  "LIMIT 1", [ticket_id, KIND_POST]).fetchone()
+        if pending is None:
+            self.out.enqueue(STAFF_CHANNEL, STAFF_CHAT, KIND_POST, "", user_id=t.user_id, ticket_id=ticket_id,
+                             priority=PRIORITY_STAFF)
 
     def relay(self, ticket: Ticket, text: str) -> int:
         """A person's words for the social worker: stored with the ticket and queued for the staff chat.
@@ -425,7 +457,9 @@ class Handoff:
 
     def set_outcome(self, ticket_id: int, outcome: str) -> None:
         """How a closed ticket ended (解决 / 转介 / 无法联系 / 其他)."""
-        self.db[TICKETS].update(self.require(ticket_id).id, {"outcome": outcome})
+        with self.db.atomic():
+            self.db[TICKETS].update(self.require(ticket_id).id, {"outcome": outcome})
+            self.refresh_post(ticket_id)
 
     def reopen(self, ticket_id: int, worker_id: str) -> Ticket:
         """A closed ticket opens again, claimed by ``worker_id``; refused when the person has another open one."""
@@ -440,9 +474,11 @@ class Handoff:
         other = self.active(t.user_id)
         if other is not None:
             raise HandoffError(f"the person already has open ticket {other.id}")
-        self.db[TICKETS].update(ticket_id, {"status": "claimed", "worker_id": str(worker_id),
-                                            "worker_name": worker["name"], "claimed_at": utcnow(),
-                                            "closed_at": None, "outcome": None})
+        with self.db.atomic():
+            self.db[TICKETS].update(ticket_id, {"status": "claimed", "worker_id": str(worker_id),
+                                                "worker_name": worker["name"], "claimed_at": utcnow(),
+                                                "closed_at": None, "outcome": None})
+            self.refresh_post(ticket_id)
         logger.info("ticket %d reopened by worker %s", ticket_id, worker_id)
         return self.require(ticket_id)
 

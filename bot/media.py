@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import tempfile
 from dataclasses import dataclass, field
@@ -138,18 +139,34 @@ class MediaItem:
     ticket_id: int | None = None
     transcript: str | None = None
     sender: str = "person"
+    directory: str = ""  # storage.media_dir: ``path`` is relative to it
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> MediaItem:
-        """Build from a ``media`` row."""
+    def from_row(cls, row: dict[str, Any], directory: str | Path = "") -> MediaItem:
+        """Build from a ``media`` row; ``directory`` is the media directory its path is relative to."""
         return cls(id=int(row["id"]), user_id=row["user_id"] or "", kind=row["kind"], mime=row["mime"],
                    path=row["path"], bytes=int(row["bytes"] or 0), created_at=row["created_at"] or "",
                    ticket_id=row.get("ticket_id"), transcript=row.get("transcript"),
-                   sender=row.get("sender") or "person")
+                   sender=row.get("sender") or "person", directory=str(directory))
+
+    @property
+    def file(self) -> Path:
+        """Where the file is now: its name in the media directory."""
+        return media_file(self.directory, self.path)
 
     def read(self) -> bytes:
         """The file's bytes (``OSError`` when it is gone)."""
-        return Path(self.path).read_bytes()
+        return self.file.read_bytes()
+
+
+def media_file(directory: str | Path, path: str) -> Path:
+    """A ``media`` row's file in the media directory.
+
+    Rows name the file relative to ``storage.media_dir`` (schema 8), so moving the data
+    directory keeps every file; files are written flat in that directory, so only the name
+    counts (an older absolute path, or anything with a directory part, cannot point elsewhere).
+    """
+    return Path(directory) / re.split(r"[\\/]", path)[-1]
 
 
 def default_media_dir(db: sqlite_utils.Database) -> Path:
@@ -211,7 +228,7 @@ class MediaStore:
         try:
             table = self.db[MEDIA]
             table.insert({"user_id": user_id, "ticket_id": ticket_id, "kind": kind_of(mime), "mime": mime,
-                          "path": str(path.resolve()), "bytes": len(data), "created_at": utcnow(),
+                          "path": path.name, "bytes": len(data), "created_at": utcnow(),
                           "transcript": None, "sender": sender})
             media_id = int(table.last_pk)
         except Exception:
@@ -223,7 +240,7 @@ class MediaStore:
     def get(self, media_id: int) -> MediaItem | None:
         """One row by id."""
         rows = list(self.db.query(f"SELECT * FROM {MEDIA} WHERE id = ?", [media_id]))
-        return MediaItem.from_row(rows[0]) if rows else None
+        return MediaItem.from_row(rows[0], self.dir) if rows else None
 
     def for_user(self, user_id: str, media_id: int) -> MediaItem | None:
         """The file only when it belongs to ``user_id`` (a person may never fetch another's)."""
@@ -232,7 +249,7 @@ class MediaStore:
 
     def of_user(self, user_id: str) -> list[MediaItem]:
         """A person's files, oldest first."""
-        return [MediaItem.from_row(r) for r in
+        return [MediaItem.from_row(r, self.dir) for r in
                 self.db.query(f"SELECT * FROM {MEDIA} WHERE user_id = ? ORDER BY id", [user_id])]
 
     def set_transcript(self, media_id: int, text: str) -> None:

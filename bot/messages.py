@@ -33,6 +33,11 @@ STAFF_URGENT_REPEAT = "🚨 紧急工单 #{ticket} 还没有人接，请马上�
 STAFF_RELAY = "#{ticket} 居民说：{text}"
 STAFF_CLAIMED_SHORT = "接单成功"
 STAFF_CLAIMED_BY = "✅ 已由{name}接单"
+# The ticket's post in the staff group shows where the ticket is now, whichever channel changed it.
+STAFF_POST_ANSWERED = "💬 社工已回复对方"
+STAFF_POST_CLOSED = "☑️ 已结束（{name}）"
+STAFF_POST_OUTCOME = "结果：{outcome}"
+STAFF_POST_ENDED_BY_PERSON = "☑️ 对方自己结束了对话"
 STAFF_THREAD_OPENED = "工单 #{ticket} 由{name}接手。在这里回复的话会转给对方；结束时发 /close 备注"
 STAFF_HISTORY = "等待期间对方说过："
 STAFF_NOT_WORKER = "只有登记过的社工才能接单、回复和结束工单。"

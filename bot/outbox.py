@@ -39,7 +39,10 @@ KIND_WORKER = "worker"  # a social worker's words to a person
 KIND_SYSTEM = "system"  # a notice to a person (claimed, closed, taken over)
 KIND_RELAY = "relay"  # a person's words to the staff group
 KIND_STAFF = "staff"  # a note to the staff group (a claimed ticket's history)
-KINDS = (KIND_REPLY, KIND_WORKER, KIND_SYSTEM, KIND_RELAY, KIND_STAFF)
+# The ticket's post in the staff group is edited to show the ticket as it is now (claimed, answered,
+# closed), whichever channel changed it: the row carries only the ticket, the text is made when sent.
+KIND_POST = "post"
+KINDS = (KIND_REPLY, KIND_WORKER, KIND_SYSTEM, KIND_RELAY, KIND_STAFF, KIND_POST)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any, Callable
@@ -194,7 +195,17 @@ def _v7(db: sqlite_utils.Database) -> None:
             db[table].add_column("media_id", int)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8(db: sqlite_utils.Database) -> None:
+    """Media rows name their file relative to ``storage.media_dir`` (was: an absolute path), so the data can move.
+
+    Files were always written flat in the media directory, so the relative path is the name.
+    """
+    for media_id, path in db.execute(f"SELECT id, path FROM {MEDIA} WHERE path LIKE '%/%' OR path LIKE '%\\%'"
+                                     ).fetchall():
+        db.execute(f"UPDATE {MEDIA} SET path = ? WHERE id = ?", [re.split(r"[\\/]", path)[-1], media_id])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 
 
 def open_db(path: str | Path | None) -> sqlite_utils.Database:
@@ -226,8 +237,12 @@ def migrate(db: sqlite_utils.Database) -> int:
 class Store:
     """Reads and writes the bot's memory; every write of one turn happens in one transaction."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, media_dir: str | Path | None = None) -> None:
+        from bot.media import default_media_dir
+
         self.db = db
+        # Where pictures and voice notes are (storage.media_dir); media rows name files relative to it.
+        self.media_dir = Path(media_dir) if media_dir is not None else default_media_dir(db)
 
     def load_state(self, user_id: str) -> dict[str, Any] | None:
         """The saved dialogue state of a user, or None for a new user."""
@@ -312,7 +327,7 @@ class Store:
 
     def delete_user(self, user_id: str) -> None:
         """Delete a person's messages, state, profile, pictures and voice notes; tickets keep only their counts."""
-        files = [r[0] for r in self.db.execute(f"SELECT path FROM {MEDIA} WHERE user_id = ?", [user_id])]
+        files = self._files(f"SELECT path FROM {MEDIA} WHERE user_id = ?", [user_id])
         with self.db.atomic():
             self.db.execute(f"DELETE FROM {MEDIA} WHERE user_id = ?", [user_id])
             self.db.execute(f"DELETE FROM {TRANSCRIPT} WHERE user_id = ?", [user_id])
@@ -334,8 +349,16 @@ class Store:
                 self.db.execute(f"UPDATE {table} SET user_id = '' WHERE user_id = ?", [user_id])
         _unlink(files)  # after the rows are gone: a crash in between leaves a file no row names, never the reverse
 
+    def _files(self, sql: str, args: list[Any]) -> list[str]:
+        """The media files that ``sql`` (selecting ``path``) names, where they are now."""
+        from bot.media import media_file
+
+        return [str(media_file(self.media_dir, r[0])) for r in self.db.execute(sql, args)]
+
     def export_user(self, user_id: str) -> dict[str, Any]:
         """Everything stored about a person, as JSON-able data (PIPL right to a copy)."""
+        from bot.media import media_file
+
         def rows(sql: str, args: list[Any]) -> list[dict[str, Any]]:
             return list(self.db.query(sql, args))
 
@@ -358,8 +381,9 @@ class Store:
             "reminders": rows(f"SELECT kind, task, due_at, repeat, status, created_at FROM {REMINDERS} "
                               "WHERE user_id = ? ORDER BY id", [user_id]),
             # Pictures and voice notes: what each is, and the file that holds it (for the operator to hand over).
-            "media": rows(f"SELECT id, kind, mime, bytes, sender, transcript, ticket_id, created_at, path AS file "
-                          f"FROM {MEDIA} WHERE user_id = ? ORDER BY id", [user_id]),
+            "media": [{**m, "file": str(media_file(self.media_dir, m["file"]))} for m in rows(
+                f"SELECT id, kind, mime, bytes, sender, transcript, ticket_id, created_at, path AS file "
+                f"FROM {MEDIA} WHERE user_id = ? ORDER BY id", [user_id])],
         }
 
     def purge_older_than(self, days: float, dry_run: bool = False) -> dict[str, int]:
@@ -393,7 +417,7 @@ class Store:
             # Pictures and voice notes: old ones go (their files too), except those of a ticket still open.
             media_sql = (f"FROM {MEDIA} WHERE created_at < ? AND (ticket_id IS NULL OR ticket_id NOT IN "
                          f"(SELECT id FROM {TICKETS} WHERE status != 'closed'))")
-            files = [r[0] for r in self.db.execute(f"SELECT path {media_sql}", [cutoff])]
+            files = self._files(f"SELECT path {media_sql}", [cutoff])
             counts["media"] = self.db.execute(f"DELETE {media_sql}", [cutoff]).rowcount
             self.db.execute(f"DELETE FROM {OUTBOX} WHERE status = 'sent' AND created_at < ?", [cutoff])
             # Reminders already sent or cancelled; one still to come is kept, whatever its age.

@@ -47,6 +47,7 @@ from bot.errors import ChatbotError, HandoffError
 from bot.handoff import Ticket
 from bot.models import IncomingMessage, Reply
 from bot.outbox import (
+    KIND_POST,
     KIND_RELAY,
     KIND_REPLY,
     KIND_STAFF,
@@ -61,6 +62,7 @@ from bot.outbox import (
 from bot.privacy import mask
 from bot.reminders import set_followup
 from bot.telegram_media import NON_TEXT_OTHER, TelegramMedia
+from bot.telegram_post import claim_keyboard, edit_post, post_view
 from nlu.timeexpr import describe
 
 # PTB 22 is moving durations (RetryAfter.retry_after) to datetime.timedelta and warns on the old
@@ -69,7 +71,6 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 logger = logging.getLogger(__name__)
 MAX_MESSAGE = 4096
-CLAIM_PREFIX = "claim:"
 FEEDBACK_PREFIX = "fb:"
 CLAIM_RE = re.compile(r"^claim:([0-9]{1,12})$")
 FEEDBACK_RE = re.compile(r"^fb:[01]$")
@@ -318,6 +319,9 @@ class TelegramChannel(TelegramMedia):
 
     async def _send_item(self, bot: Any, item: OutboxItem) -> None:
         """Send one outbox row; raises TelegramError when it did not get through."""
+        if item.kind == KIND_POST:  # the ticket changed (maybe in the console): its post shows it now
+            await edit_post(bot, self.staff_chat_id, self.handoff, item.ticket_id)
+            return
         text = self._item_text(item)
         markup = markup_from_dict(item.markup)
         media = self._item_media(item) if item.ticket_message_id is not None else None
@@ -402,9 +406,9 @@ class TelegramChannel(TelegramMedia):
 
     async def _notify(self, bot: Any, ticket: Ticket) -> bool:
         """Post a ticket to the staff group; on failure it stays unnotified and is retried."""
+        text, markup = post_view(self.handoff, ticket)  # claimed or answered already: no 接单 button
         try:
-            sent = await bot.send_message(self.staff_chat_id, self._ticket_text(ticket),
-                                          reply_markup=claim_keyboard(ticket.id))
+            sent = await bot.send_message(self.staff_chat_id, text, reply_markup=markup)
         except TelegramError as exc:
             retry_after = exc.retry_after if isinstance(exc, RetryAfter) else None
             delay = self.handoff.mark_notify_failed(ticket.id, self.h["notify_retry_seconds"],
@@ -413,6 +417,9 @@ class TelegramChannel(TelegramMedia):
                          delay if retry_after is None else retry_after)
             return False
         self.handoff.mark_notified(ticket.id, sent.message_id)
+        now = self.handoff.get(ticket.id)
+        if now is not None and post_view(self.handoff, now)[0] != text:
+            self.handoff.refresh_post(ticket.id)  # changed elsewhere (the console) while it was being posted
         return True
 
     # ---- people ------------------------------------------------------------------------------
@@ -533,10 +540,6 @@ class TelegramChannel(TelegramMedia):
 
     # ---- staff group -------------------------------------------------------------------------
 
-    def _ticket_text(self, ticket: Ticket) -> str:
-        head = messages.STAFF_URGENT if ticket.priority == "urgent" else messages.STAFF_NORMAL
-        return head.format(ticket=ticket.id) + "\n" + ticket.summary
-
     async def _to_person(self, context: ContextTypes.DEFAULT_TYPE, ticket: Ticket, text: str,
                          direction: str = "system") -> None:
         """A message for the person: stored in the outbox with the ticket, then sent (or retried)."""
@@ -587,10 +590,9 @@ class TelegramChannel(TelegramMedia):
                 self.outbox.enqueue(CHANNEL, STAFF_CHAT, KIND_RELAY, m["text"], ticket_id=ticket.id,
                                     ticket_message_id=m["id"], priority=PRIORITY_STAFF)
         self._kick_staff(context)
-        if query.message is not None:
+        if query.message is not None:  # the post pressed (or an urgent reminder): claimed, no button
             try:
-                await query.edit_message_text(self._ticket_text(ticket) + "\n" +
-                                              messages.STAFF_CLAIMED_BY.format(name=ticket.worker_name))
+                await edit_post(context.bot, self.staff_chat_id, self.handoff, ticket.id, query.message.message_id)
             except TelegramError as exc:
                 logger.warning("ticket %d: could not mark the post as claimed (%s)", ticket.id, exc)
         await self._to_person(context, ticket, messages.CLAIMED_NOTICE.format(name=ticket.worker_name or ""))
@@ -683,6 +685,7 @@ class TelegramChannel(TelegramMedia):
             return
         await self._to_person(context, ticket, messages.CLOSED_NOTICE)
         await msg.reply_text(messages.STAFF_CLOSED.format(ticket=ticket.id))
+        self._kick_staff(context)  # the ticket's post shows it closed
         if ticket.thread_id:
             try:
                 await context.bot.close_forum_topic(self.staff_chat_id, ticket.thread_id)
@@ -780,11 +783,6 @@ class TelegramChannel(TelegramMedia):
                 await context.bot.send_message(update.effective_chat.id, messages.SORRY_TRY_AGAIN)
             except TelegramError:
                 pass
-
-
-def claim_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
-    """The 接单 button under a ticket's post."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton("接单", callback_data=f"{CLAIM_PREFIX}{ticket_id}")]])
 
 
 def run_telegram(settings: Settings, engine: Engine) -> None:

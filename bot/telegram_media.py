@@ -52,6 +52,8 @@ class TelegramMedia:
     if TYPE_CHECKING:
         def _say(self, context: Any, chat_id: int, text: str, key: str = "") -> Any: ...
         def _typing(self, bot: Any, chat_id: int) -> Any: ...
+        def _flooding(self, key: str) -> bool: ...
+        _warned: set[str]
         def _enqueue_replies(self, chat_id: int, key: str, replies: list[Any], urgent: bool) -> None: ...
         def _flush(self, bot: Any, chat_id: int | str) -> Any: ...
         def _kick_staff(self, context: Any) -> None: ...
@@ -113,6 +115,8 @@ class TelegramMedia:
                 return
             expected, file_id, size = VOICE, voice.file_id, voice.file_size
         what = "图片" if expected == PHOTO else "语音"
+        if await self._photo_flood(context, chat.id, key, expected, msg.caption or ""):
+            return
         try:
             data = await self._download(context, file_id, size)
         except MediaError as exc:
@@ -138,6 +142,26 @@ class TelegramMedia:
         await self._flush(context.bot, chat.id)
         if outcome.relay is not None or outcome.new_ticket is not None or outcome.capability == "urgent":
             self._kick_staff(context)
+
+    async def _photo_flood(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, key: str, expected: str,
+                           caption: str) -> bool:
+        """Photos count in the person's flood window like text; True when this one is not answered (one note).
+
+        As for text, a flood gets one slow-down note instead of an answer to each, and is
+        recorded (the mark, not the file). Never held back: a photo for a hand-off (it is for the
+        social worker), one whose caption is urgent, or a voice note (it may be urgent, which
+        only speech to text can tell).
+        """
+        if not self._flooding(key) or expected != PHOTO or self.handoff.active(key) is not None:
+            return False
+        if caption and self.engine.pipeline.parse(caption).capability == "urgent":
+            return False
+        store = self.engine.store
+        store.save_turn(key, CHANNEL, store.load_state(key) or {}, {"text": PHOTO_MARK, "intent": "flood"}, [])
+        if key not in self._warned:
+            self._warned.add(key)
+            await self._say(context, chat_id, messages.SLOW_DOWN, key)
+        return True
 
     async def on_staff_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A social worker's photo in a ticket's thread: stored, then sent to the person (any channel)."""

@@ -352,3 +352,26 @@ def test_photo_and_voice_note_then_a_worker_replies_with_a_picture(server, phone
     shot(phone, "web_chat_worker_picture_360.png")
     desktop.set_window_size(1200, 1400)
     shot(desktop, "console_media.png")
+
+
+def test_worker_opens_the_content_and_the_needs_report_from_the_queue(server, desktop):
+    from selenium.webdriver.common.by import By
+
+    base, engine = server
+    sign_in(desktop, base)
+    wait_for(lambda: desktop.current_url.endswith("/console"))
+    desktop.find_element(By.ID, "library-link").click()
+    wait_for(lambda: desktop.current_url.endswith("/console/library"), what="the content page")
+    box = desktop.find_element(By.ID, "q")
+    box.send_keys("96110")
+    box.submit()
+    title = engine.kb.get("hotline_96110")["title"]
+    wait_for(lambda: title in desktop.find_element(By.TAG_NAME, "main").text, what="the hotline found")
+    assert desktop.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(desktop, "console_library.png")
+    desktop.get(base + "/console")
+    desktop.find_element(By.ID, "report-link").click()
+    wait_for(lambda: "邻里助手服务报告" in desktop.find_element(By.TAG_NAME, "h1").text, what="the report")
+    # Its own inline styles apply (its CSP allows them, and no script).
+    assert desktop.execute_script("return getComputedStyle(document.querySelector('main')).maxWidth") != "none"
+    shot(desktop, "console_report.png")

@@ -307,3 +307,86 @@ def test_workers_add_with_password_and_passwd(tmp_path, monkeypatch, capsys):
     assert "at least 8 characters" in capsys.readouterr().err
     assert cli.main(["--db", db, "workers", "passwd", "nobody"]) == 1
     assert json.loads(json.dumps(h.workers()))[0]["name"] == "赵老师"
+
+
+# ---- the content, read-only, and the needs report -----------------------------------------------
+
+def test_library_and_report_are_refused_without_a_session(app):
+    c = browser(app)
+    for path in ("/console/library", "/console/library?q=110", "/console/report"):
+        r = c.get(path)
+        assert r.status_code == 303 and r.headers["location"] == "/console/login", path
+
+
+def test_queue_page_links_to_the_library_and_the_report(app):
+    c = browser(app)
+    sign_in(c)
+    page = c.get("/console").text
+    assert 'href="/console/library"' in page and 'href="/console/report"' in page
+
+
+def test_library_shows_real_entries_with_sources_and_review_dates(app, engine):
+    c = browser(app)
+    sign_in(c)
+    r = c.get("/console/library")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    page = r.text
+    hotline = engine.kb.get("hotline_96110")
+    assert hotline["title"] in page and hotline["use"] in page
+    tutorial = next(f for f in engine.manager.flows.values() if f.kind == "tutorial")
+    assert tutorial.title in page and tutorial.steps[-1].text in page  # every step of a tutorial
+    policy = engine.kb.get("policy_online_offline_2015")
+    assert policy["doc_number"] in page and "已核实" in page and f"核对日期：{policy['reviewed']}" in page
+    # Sources are the documents cited, never the internal reference: no file names, section marks or ids.
+    assert "http://big5.www.gov.cn/" in page
+    assert "facts.md" not in page and "§" not in page and ".yml" not in page
+    for internal in ("hotline_96110", "policy_online_offline_2015", tutorial.id, "urgent_scam", "choose_grocery_app"):
+        assert internal not in page
+    assert engine.handoff.actions()[-1]["action"] == "library"
+
+
+def test_library_search_finds_by_words_and_by_number(app, engine):
+    c = browser(app)
+    sign_in(c)
+    by_number = c.get("/console/library", params={"q": "96110"}).text
+    assert engine.kb.get("hotline_96110")["title"] in by_number
+    assert engine.kb.get("policy_online_offline_2015")["title"] not in by_number
+    by_words = c.get("/console/library", params={"q": "营业执照"}).text
+    assert "营业执照" in by_words and "共 0 条" not in by_words
+    hotlines = c.get("/console/library", params={"kind": "hotline"}).text
+    assert engine.kb.get("hotline_110")["title"] in hotlines
+    assert engine.kb.get("policy_online_offline_2015")["title"] not in hotlines
+    nothing = c.get("/console/library", params={"q": "xyzqqq"}).text
+    assert texts.LIB_NOTHING in nothing
+    c.get("/console/library", params={"q": "13812345678"})
+    assert "13812345678" not in engine.handoff.actions()[-1]["detail"]  # the log masks numbers
+
+
+def test_library_escapes_the_query_and_the_content(app, monkeypatch):
+    from bot.web.library import Item, Library
+
+    c = browser(app)
+    sign_in(c)
+    evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    page = c.get("/console/library", params={"q": evil}).text
+    assert "<script>alert" not in page and "<img src=x" not in page and "&lt;script&gt;" in page
+    item = Item(anchor="k0", kind="hotline", title=evil, audience="", fields=[("说明", evil), ("要点", [evil])],
+                sources=[{"n": "1", "text": evil, "url": ""}], source_note="", status="", reviewed="",
+                related=[("k0", evil)], haystack=evil.lower())
+    monkeypatch.setattr(Library, "items", lambda self: [item])
+    page = c.get("/console/library").text
+    assert "<script>alert" not in page and "<img src=x" not in page and page.count("&lt;script&gt;") == 5
+
+
+def test_report_is_the_needs_report_from_the_live_database(app, engine):
+    p, ticket = person_asks_for_help(app, "<b>怎么给手机充话费</b>")
+    c = browser(app)
+    sign_in(c)
+    r = c.get("/console/report")
+    assert r.status_code == 200 and "邻里助手服务报告" in r.text
+    assert "script-src" not in r.headers["content-security-policy"]  # no script may run in it
+    assert "<script" not in r.text and "<b>怎么" not in r.text
+    assert 'id="totals"' in r.text
+    week = c.get("/console/report", params={"days": "7"}).text
+    assert "共 7 天" in week
+    assert [a["action"] for a in engine.handoff.actions()][-2:] == ["report", "report"]

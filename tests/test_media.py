@@ -46,9 +46,10 @@ def test_saved_with_a_random_name_private_permissions_and_a_row(tmp_path):
     a = store.save(PERSON, JPEG)
     b = store.save(PERSON, voice_note("你好"))
     assert (a.kind, a.mime, b.kind, b.mime) == ("photo", "image/jpeg", "voice", "audio/ogg")
-    names = sorted(os.path.basename(p) for p in (a.path, b.path))
-    assert all(len(n.split(".")[0]) == 32 for n in names) and a.path != b.path
-    assert stat.S_IMODE(os.stat(a.path).st_mode) == 0o600
+    names = sorted((a.path, b.path))  # the name only, relative to the media directory
+    assert all(len(n.split(".")[0]) == 32 and "/" not in n for n in names) and a.path != b.path
+    assert a.file == tmp_path / "m" / a.path and b.file.read_bytes()[:4] == b"OggS"
+    assert stat.S_IMODE(os.stat(a.file).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(tmp_path / "m").st_mode) == 0o700
     assert a.read() == JPEG and a.bytes == len(JPEG)
     assert not list((tmp_path / "m").glob("*.part"))
@@ -73,25 +74,25 @@ def test_default_directory_is_next_to_the_database(tmp_path):
 
 def test_deleted_with_the_person_and_listed_by_the_export(tmp_path):
     db = open_db(tmp_path / "linli.db")
-    store, s = MediaStore(db, tmp_path / "m"), Store(db)
+    store, s = MediaStore(db, tmp_path / "m"), Store(db, tmp_path / "m")
     mine = store.save(PERSON, JPEG)
     other = store.save("web:BBBBBBBBBBBBBBBBBBBBBBBB", PNG)
     exported = s.export_user(PERSON)["media"]
-    assert [(m["id"], m["kind"], m["file"]) for m in exported] == [(mine.id, "photo", mine.path)]
+    assert [(m["id"], m["kind"], m["file"]) for m in exported] == [(mine.id, "photo", str(mine.file))]
     s.delete_user(PERSON)
-    assert not os.path.exists(mine.path) and os.path.exists(other.path)
+    assert not os.path.exists(mine.file) and os.path.exists(other.file)
     assert [r["id"] for r in db[MEDIA].rows] == [other.id]
 
 
 def test_retention_purges_old_files_and_dry_run_counts_them(tmp_path):
     db = open_db(tmp_path / "linli.db")
-    store, s = MediaStore(db, tmp_path / "m"), Store(db)
+    store, s = MediaStore(db, tmp_path / "m"), Store(db, tmp_path / "m")
     old, new = store.save(PERSON, JPEG), store.save(PERSON, PNG)
     db[MEDIA].update(old.id, {"created_at": "2020-01-01T00:00:00+00:00"})
     assert s.purge_older_than(30, dry_run=True)["media"] == 1
-    assert os.path.exists(old.path) and db[MEDIA].count == 2
+    assert os.path.exists(old.file) and db[MEDIA].count == 2
     assert s.purge_older_than(30)["media"] == 1
-    assert not os.path.exists(old.path) and os.path.exists(new.path)
+    assert not os.path.exists(old.file) and os.path.exists(new.file)
     assert [r["id"] for r in db[MEDIA].rows] == [new.id]
 
 
@@ -243,3 +244,38 @@ def test_words_sent_with_a_picture_are_read_like_typed_text(make_engine):
     assert out.replies[0].text == media.PHOTO_WITH_WORDS and out.capability == "urgent"
     ticket = engine.handoff.active(PERSON)
     assert ticket is not None and engine.media.of_user(PERSON)[0].ticket_id == ticket.id
+
+
+def test_rows_name_files_relative_to_the_media_directory_so_the_data_can_move(tmp_path):
+    """Issue 15: the whole data directory moved (or restored elsewhere) keeps every picture and voice note."""
+    import shutil
+
+    from bot.engine import Engine  # noqa: F401 (the engine reads the same rows)
+
+    first = tmp_path / "old" / "data"
+    db = open_db(first / "linli.db")
+    store = MediaStore(db, media.default_media_dir(db))
+    photo = store.save(PERSON, JPEG)
+    assert db.execute(f"SELECT path FROM {MEDIA}").fetchone()[0] == photo.path == photo.file.name
+    db.conn.close()
+    shutil.move(str(first), str(tmp_path / "new"))
+    db = open_db(tmp_path / "new" / "linli.db")
+    moved = MediaStore(db, media.default_media_dir(db))
+    assert moved.get(photo.id).read() == JPEG
+    Store(db).delete_user(PERSON)  # the default directory, next to the moved database
+    assert not (tmp_path / "new" / "linli-media" / photo.path).exists()
+
+
+def test_migration_rewrites_absolute_paths_of_older_databases(tmp_path):
+    from bot.store import migrate
+
+    db = open_db(tmp_path / "linli.db")
+    store = MediaStore(db, tmp_path / "linli-media")
+    a, b = store.save(PERSON, JPEG), store.save(PERSON, PNG)
+    # As schema 7 wrote them: absolute paths, here from a directory that has since moved.
+    db[MEDIA].update(a.id, {"path": f"/srv/old-place/linli-media/{a.path}"})
+    db[MEDIA].update(b.id, {"path": f"C:\\linli\\linli-media\\{b.path}"})
+    db.execute("PRAGMA user_version=7")
+    assert migrate(db) == 8
+    assert [r["path"] for r in db.query(f"SELECT path FROM {MEDIA} ORDER BY id")] == [a.path, b.path]
+    assert store.get(a.id).read() == JPEG and store.get(b.id).read() == PNG

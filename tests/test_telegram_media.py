@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -60,7 +61,7 @@ def test_photos_both_ways_through_the_staff_topic(make_engine, settings):
             rows = list(engine.store.db[MEDIA].rows)
             assert [r["sender"] for r in rows] == ["person", "person", "worker"]
             assert all(r["ticket_id"] == ticket.id for r in rows)
-            assert not engine.handoff.outbox()  # everything delivered
+            await fake.wait_for(lambda: not engine.handoff.outbox())  # everything delivered (marked after the send)
 
         run(make_engine, settings, fake, scenario)
 
@@ -125,3 +126,88 @@ def test_a_photos_caption_is_read_like_typed_words(make_engine, settings):
             assert engine.store.db[MEDIA].count == 1
 
         run(make_engine, settings, fake, scenario)
+
+
+# ---- the same rate limiting as text (issue 15) ----------------------------------------------------
+
+def test_photos_and_voice_go_through_the_bots_rate_limiter(make_engine, settings, monkeypatch):
+    """Every sendPhoto/sendVoice passes PTB's AIORateLimiter (Telegram's 30/s and 20/min per group), like text."""
+    from telegram.ext import AIORateLimiter
+
+    seen: list[tuple[str, int]] = []
+    original = AIORateLimiter.process_request
+
+    async def recording(self: Any, callback: Any, args: Any, kwargs: Any, endpoint: str, data: Any,
+                        rate_limit_args: Any) -> Any:
+        seen.append((endpoint, int(data.get("chat_id") or 0)))
+        return await original(self, callback, args, kwargs, endpoint, data, rate_limit_args)
+
+    monkeypatch.setattr(AIORateLimiter, "process_request", recording)
+    with FakeBotAPI(forum=True) as fake:
+
+        async def scenario(engine: Any) -> None:
+            ticket = await claimed_ticket(fake, engine)
+            await fake.wait_for(lambda: uploads(fake, "sendPhoto", STAFF_CHAT))
+            fake.user_voice(RESIDENT, voice_note("王老师"))
+            await fake.wait_for(lambda: uploads(fake, "sendVoice", STAFF_CHAT))
+            fake.staff_photo(WORKER, PNG, ticket.thread_id)
+            await fake.wait_for(lambda: uploads(fake, "sendPhoto", RESIDENT))
+
+        run(make_engine, settings, fake, scenario)
+    assert ("sendPhoto", STAFF_CHAT) in seen and ("sendVoice", STAFF_CHAT) in seen and ("sendPhoto", RESIDENT) in seen
+    assert ("sendMessage", RESIDENT) in seen  # text goes the same way
+
+
+def test_a_429_on_a_photo_waits_retry_after_and_sends_it_once_each_way(make_engine, settings):
+    with FakeBotAPI(forum=True) as fake:
+
+        async def scenario(engine: Any) -> None:
+            ticket = await claimed_ticket(fake, engine)
+            await fake.wait_for(lambda: uploads(fake, "sendPhoto", STAFF_CHAT))
+            # The staff group is rate-limited: the person's photo waits in the outbox for retry_after ...
+            fake.rate_limit(STAFF_CHAT, 2)
+            fake.user_photo(RESIDENT, PNG)
+            waiting = await fake.wait_for(lambda: [i for i in engine.handoff.out.pending(ticket_id=ticket.id)
+                                                   if i.attempts and i.chat_id == "staff"])
+            assert "RetryAfter" in (waiting[0].last_error or "")
+            # ... while the person's own chat is not held up.
+            fake.user_text(RESIDENT, "王老师 您看到了吗")
+            await fake.wait_for(lambda: engine.handoff.out.pending(ticket_id=ticket.id) and
+                                any("您看到了吗" in m["text"] for m in engine.handoff.messages(ticket.id)))
+            await fake.wait_for(lambda: [u for u in uploads(fake, "sendPhoto", STAFF_CHAT) if u[1] == PNG], timeout=20)
+            # A worker's photo to a rate-limited person waits too, then arrives once.
+            fake.rate_limit(RESIDENT, 2)
+            fake.staff_photo(WORKER, JPEG, ticket.thread_id, caption="看这里")
+            await fake.wait_for(lambda: uploads(fake, "sendPhoto", RESIDENT), timeout=20)
+            await fake.wait_for(lambda: not engine.handoff.out.pending(ticket_id=ticket.id), timeout=20)
+            assert len([u for u in uploads(fake, "sendPhoto", STAFF_CHAT) if u[1] == PNG]) == 1
+            assert len(uploads(fake, "sendPhoto", RESIDENT)) == 1
+
+        run(make_engine, settings, fake, scenario)
+
+
+def test_a_flood_of_photos_gets_one_slow_down_note_but_never_a_hand_offs(make_engine, settings):
+    import dataclasses
+
+    s = dataclasses.replace(settings, telegram={**settings.telegram, "flood_messages": 3, "flood_seconds": 60.0})
+    with FakeBotAPI(forum=True) as fake:
+
+        async def scenario(engine: Any) -> None:
+            for _ in range(7):
+                fake.user_photo(RESIDENT, JPEG)
+            await fake.wait_for(lambda: messages.SLOW_DOWN in texts(fake, RESIDENT))
+            await asyncio.sleep(0.8)
+            assert texts(fake, RESIDENT).count(messages.SLOW_DOWN) == 1
+            assert texts(fake, RESIDENT).count(media.PHOTO_NO_HANDOFF) <= 3
+            kept = list(engine.store.db.query("SELECT text, intent FROM transcript WHERE direction = 'in'"))
+            assert len(kept) == 7 and all(r["text"] == media.PHOTO_MARK for r in kept)  # every one recorded
+            assert engine.store.db[MEDIA].count <= 3  # the flood's files were not downloaded
+            fake.user_photo(RESIDENT, JPEG, caption="我爸摔倒了起不来")  # urgent words still get through
+            await fake.wait_for(lambda: any("120" in t for t in texts(fake, RESIDENT)))
+            assert engine.handoff.active(f"tg:{RESIDENT}") is not None
+            before = engine.store.db[MEDIA].count
+            for _ in range(3):  # still flooding, but now for the social worker: every one is kept
+                fake.user_photo(RESIDENT, PNG)
+            await fake.wait_for(lambda: engine.store.db[MEDIA].count == before + 3)
+
+        run(make_engine, s, fake, scenario)

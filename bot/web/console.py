@@ -27,6 +27,7 @@ from bot.handoff import Handoff, Ticket
 from bot.store import TRANSCRIPT
 from bot.web import texts
 from bot.web.auth import LoginLimiter, Session, Sessions, csrf_ok, verify_password
+from bot.web.library import library_routes
 from bot.web.uploads import console_media_routes, media_json
 
 if TYPE_CHECKING:
@@ -422,7 +423,7 @@ def console_routes(channel: WebChannel) -> list[Route]:
             return _json({"error": why, "why": texts.WHY[why]}, status)
         return _json(await channel.call(console.card, tid, session.worker_id))
 
-    return console_media_routes(channel, console, api) + [
+    return console_media_routes(channel, console, api) + library_routes(channel, console, current) + [
         Route(PATH, page, methods=["GET"]),
         Route(f"{PATH}/login", login_get, methods=["GET"]),
         Route(f"{PATH}/login", login_post, methods=["POST"]),

@@ -96,6 +96,7 @@ SOUND_IS_ON = "提示音已打开"
 ACTION_FAILED = "没有成功：{why}"
 NOT_YOURS = "这个求助由{name}负责。要改由您负责，请按“改由我负责”（对方会收到换人的通知）。"
 REPORT_LINK = "需求报告"
+LIBRARY_LINK = "查资料"
 CARD_MEDIA = "图片和语音"
 MEDIA_PHOTO = "图片"
 MEDIA_VOICE = "语音"
@@ -117,3 +118,39 @@ WHY = {
     "media": "只能发图片（JPG、PNG、GIF、WebP），而且不能太大。",
 }
 REOPENED_NOTICE = "社工{name}又接回了您之前的求助，接下来您发的消息会直接转给社工。"
+
+# ---- the content, read-only, for social workers (/console/library) ----------------------------------
+LIB_TITLE = "查资料"
+LIB_INTRO = "这里是邻里助手回答问题用的资料，只能看，不能改。回复前可以先核对一下；每条都写了依据和核对日期。"
+LIB_BACK = "回到工作台"
+LIB_SEARCH = "搜索"
+LIB_SEARCH_PLACEHOLDER = "输入关键词，比如 多多买菜、96110、营业执照"
+LIB_ALL = "全部"
+LIB_RESULTS = "搜索结果（最相关的在前）"
+LIB_FOUND = "共 {n} 条"
+LIB_NOTHING = "没有找到相关的资料。可以换个说法，或者少写几个字。"
+LIB_KINDS = {"policy": "政策", "platform": "买菜和购物平台", "tutorial": "教程（每一步）", "tool": "商户工具",
+             "hotline": "求助热线", "marketing": "经营建议"}
+LIB_AUDIENCE = {"resident": "给居民", "merchant": "给商户", "social_worker": "给社工", "any": "所有人"}
+LIB_STATUS = {"verified": "已核实", "partly_verified": "部分核实", "unverified": "未核实"}
+LIB_FOR = "对象"
+LIB_CHECKED = "核实情况"
+LIB_REVIEWED = "核对日期"
+LIB_SOURCES = "依据"
+LIB_SOURCE_UNLISTED = "（来源清单里没有这一条）"
+LIB_SOURCE_SHEET_ONLY = "项目的事实核对表（没有列出具体文件）"
+LIB_RELATED = "相关"
+LIB_REGIONS = "服务地区"
+LIB_REGIONS_NATIONAL = "全国"
+LIB_REGIONS_SERVED = "在做：{places}"
+LIB_REGIONS_LEFT = "已退出：{places}"
+LIB_REGIONS_AS_OF = "截至{when}"
+LIB_HAS_TUTORIAL = "有教程"
+LIB_INTRO_LABEL = "开场"
+LIB_STEPS = "步骤"
+LIB_OUTRO = "结尾"
+LIB_STEP = "第{n}步：{text}"
+LIB_SIMPLER = "（更简单的说法：{text}）"
+LIB_OPEN = "打开网页"
+LIB_YES = "是"
+LIB_NO = "否"
