@@ -74,3 +74,14 @@ def test_urgent_messages_found_by_trying_the_bot_stay_urgent(pipeline):
     assert len(texts) >= 25
     missed = [r.text for r in pipeline.parse_batch(texts) if r.capability != "urgent"]
     assert missed == []
+
+
+def test_calm_worry_and_hyperbole_are_not_urgent(pipeline):
+    """Issue 13 (items 5 and 6): loneliness, worry about a child who does not answer, venting,
+    merchants' 亏到滴血, a parcel that 走丢了, asking ahead which number to call and progress
+    reports inside a tutorial are no emergency. Written for this test, not trained on."""
+    texts = [x.strip() for x in (PROJECT_ROOT / "tests" / "data" / "calm_worry_not_urgent.txt")
+             .read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(texts) >= 25
+    results = pipeline.parse_batch(texts)
+    assert [r.text for r in results if r.capability == "urgent"] == []
