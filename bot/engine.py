@@ -242,9 +242,14 @@ class Engine:
             return None
         view: dict[str, Any] = {"ticket": ticket.id, "status": ticket.status, "priority": ticket.priority,
                                 "ahead": self.handoff.position(ticket) if ticket.status == "waiting" else 0}
-        if self.office_hours is not None and not self.office_hours.is_open():
-            nxt = self.office_hours.next_open()
-            view.update(office_open=False, next_open=f"{messages.WEEKDAYS[nxt.isoweekday()]} {nxt.strftime('%H:%M')}")
+        if self.office_hours is not None:
+            hours = self.office_hours
+            # When social workers answer, for questions about the wait (社工晚上也上班吗): days 1-7, HH:MM.
+            view["office_hours"] = {"days": list(hours.days), "start": hours.start.strftime("%H:%M"),
+                                    "end": hours.end.strftime("%H:%M")}
+            if not hours.is_open():
+                nxt = hours.next_open()
+                view.update(office_open=False, next_open=f"{messages.WEEKDAYS[nxt.isoweekday()]} {nxt.strftime('%H:%M')}")
         return view
 
     def _worker_of(self, msg: IncomingMessage) -> dict[str, Any] | None:

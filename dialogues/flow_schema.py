@@ -113,6 +113,7 @@ class FlowSpec(_Strict):
     outro: str = ""
     entry: dict[str, str] = {}
     intro_named: str = ""
+    names: list[str] = []  # words that name this tutorial itself (当团长): asking how to do it starts it
     source: str = ""
     reviewed: dt.date | None = None
     steps: list[StepSpec]

@@ -208,6 +208,7 @@ def read_flow(path: Path, errors: list[str], kits: Kits | None = None) -> Flow |
         outro=str(doc.get("outro") or "").strip(),
         entry={str(k): str(v) for k, v in (doc.get("entry") or {}).items()},
         intro_named=str(doc.get("intro_named") or "").strip(),
+        names=tuple(str(n) for n in doc.get("names") or [] if str(n).strip()),
         source=str(doc.get("source") or ""),
         reviewed=_as_str_date(doc.get("reviewed")),
         path=f"{path}:{flow_line}",

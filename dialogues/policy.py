@@ -30,6 +30,7 @@ history), and python-telegram-bot's handler groups (who takes this update, in a 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime
 from functools import partial
@@ -39,20 +40,21 @@ from dialogues import plain_words
 from dialogues import texts as T
 from dialogues.schema import Flow
 from dialogues.skills import (
-    SKILLS, answers, expected, handoff, marketing, privacy, reminder, served, smalltalk, staff, tools, tutorial, urgent,
-    wellbeing,
+    SKILLS, answers, expected, handoff, hotlines, marketing, privacy, reminder, served, smalltalk, staff, tools, tutorial,
+    urgent, wellbeing,
 )
 from dialogues.skills import policy as policy_skill
-from dialogues.skills.base import Context, Respond, menu, menu_button, say, worker_button
+from dialogues.skills.base import Context, Respond, menu, menu_button, say, serve, worker_button
 from dialogues.state import State, answered, button_action, pause, restore, take_buttons, typed_number
 from dialogues.turn import Turn
-from dialogues.understand import WORD_RE, capability_of, synthetic, take_entities, yes_or_no
+from dialogues.understand import ASKING_RE, WORD_RE, capability_of, synthetic, take_entities, yes_or_no
 from nlu.result import ParseResult
 
 FOLLOWUPS = {"followup_cost", "followup_howto"}
 NAV = {"nav_next", "nav_prev", "nav_repeat", "nav_simpler", "nav_menu", "nav_exit"}
 FEE_RE = re.compile(r"保证金|押金|多少钱|收费|费用|服务费|佣金|抽成|扣点|抽几个点|几个点|要钱吗|花钱吗")
 MORE_RE = re.compile(r"(别的|其他|其它|更多|还有)(啥|什么|的)?(办法|法子|招|主意|方法)|还有(吗|呢|没有|啥|什么)")
+ASKS_RE = re.compile(ASKING_RE.pattern + r"|是不是|要不要|行不行|真的假的|能接")  # a question, not a report
 APPLY_RE = re.compile(r"(怎么|咋|如何|去哪|在哪|哪里|找谁)(儿)?(申请|办|领|报名|弄|问|去)|申请条件|去哪问|找谁")
 # Who answers a routed message: every skill but urgent, which only ever goes first (advance).
 ROUTED: dict[str, Respond] = {cap: respond for cap, respond in SKILLS.items() if cap != "urgent"}
@@ -86,7 +88,7 @@ def advance(ctx: Context, state: State | None, parse: ParseResult, text: str) ->
     turn = Turn([], st, intent=parse.intent, capability=parse.capability)
     buttons, labels = take_buttons(st)
     take_entities(st, parse)
-    action = button_action(buttons, labels, text)
+    action = button_action(buttons, labels, text) or named_button(buttons, labels, parse, text)
     rating = smalltalk.rating(text)
 
     if staff.referral(ctx, turn, parse, text):
@@ -124,6 +126,24 @@ def advance(ctx: Context, state: State | None, parse: ParseResult, text: str) ->
 
 
 # ---- buttons and pending questions --------------------------------------------------------
+
+TEACH_ME_RE = re.compile(r"^\W*(那|好|行|嗯)?\W*(你)?(教教?我|教一下|从头(说|讲|教|来)|开始教)")
+
+
+def named_button(buttons: dict[str, Any], labels: list[str], parse: ParseResult, text: str = "") -> dict[str, Any] | None:
+    """The button a typed message stands for: 行 就学兴盛优选 after [教我用兴盛优选, 菜单] (agreement naming
+    what exactly one button names), or 教我 从头说 when exactly one button starts a tutorial."""
+    agrees = parse.intent == "affirm" or (parse.is_fallback and bool(parse.ranking) and parse.ranking[0][0] == "affirm")
+    if agrees:  # 行 就学兴盛优选: agreement naming the choice (the NLU may only lean to affirm)
+        named = [str(e.value) for e in parse.entities if len(str(e.value)) >= 2]
+        hits = {label for label in labels if label in buttons and any(v in label for v in named)}
+        return buttons[hits.pop()] if len(hits) == 1 else None  # type: ignore[no-any-return]
+    if parse.capability not in ("urgent", "handoff", "privacy") and TEACH_ME_RE.search(text) \
+            and not parse.entity_values("platform"):
+        flows = [buttons[label] for label in labels if "flow" in (buttons.get(label) or {})]
+        return flows[0] if len(flows) == 1 else None  # type: ignore[no-any-return]
+    return None
+
 
 def do_action(ctx: Context, turn: Turn, action: dict[str, Any], parse: ParseResult, text: str) -> None:
     """A button of the last turn was pressed: do what it says."""
@@ -224,16 +244,34 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
         return
     if in_flow and tutorial.follow(ctx, turn, parse, text):  # progress, step questions, mistakes
         return
+    here = tutorial.step_buttons(st, ctx.flows[st["flow"]], int(st.get("step", 0))) if in_flow else ()
+    if smalltalk.signs_off(turn, parse, text, here):  # 行 我回去改改: not 下一步 (the step or a paused tutorial waits)
+        return
     if in_flow and (intent in NAV or intent == "affirm"):
         tutorial.navigate(ctx, turn, intent)
         return
     if intent in NAV or (intent in ("affirm",) and st.get("paused")):
         tutorial.navigate_outside(ctx, turn, intent, text)
         return
+    if not in_flow and cap not in ("urgent", "handoff", "privacy") and intent != "ask_hotline" \
+            and ASKS_RE.search(text) and hotlines.named(ctx, text):
+        serve(turn, "policy", "hotlines")  # 刚才有个96110打过来 是不是骗子: about that hotline, whatever the NLU chose
+        hotlines.respond(ctx, turn, synthetic("ask_hotline", text), text)
+        return
+    if not in_flow and cap not in ("urgent", "handoff", "privacy") and hotlines.searched(text):
+        serve(turn, "policy", "hotlines")  # a number found by searching: the scam warning before any topic
+        hotlines.platform_service(turn, T.SEARCHED_NUMBER)
+        return
     if cap not in ("urgent", "handoff", "privacy") and policy_skill.named_document(ctx, turn, text):
         return  # 72号文 / 国发〔2025〕3号: that document, or plainly not in the content (never the nearest other)
     if parse.is_fallback:
         if topic_followup(ctx, turn, parse, text) or tools.follow_up(ctx, turn, parse, text):
+            return
+        if policy_skill.the_law(ctx, turn, text):
+            return
+        named = parse.entity_values("platform")
+        if named and not in_flow and tutorial.HOWTO_RE.search(text) and tutorial.howto_platform(ctx, turn, named, text):
+            turn.capability = tutorial.CAPABILITY  # 抖店怎么开啊 … 不知道从哪下手: that platform's tutorial
             return
         answers.fallback(ctx, turn, parse, text)
         return
@@ -261,11 +299,13 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     smalltalk.maybe_ask_persona(turn, cap)
 
 
-def answer_topic(ctx: Context, turn: Turn, intent: str, text: str) -> None:
-    """Answer the last topic (or ``intent``) again, with the slots as they are now."""
+def answer_topic(ctx: Context, turn: Turn, intent: str, text: str, entities: tuple[Any, ...] = ()) -> None:
+    """Answer the last topic (or ``intent``) again, with the slots as they are now (and the message's
+    ``entities``: 那兴盛优选我们这能用不 after the apps compared is about 兴盛优选)."""
     cap = capability_of(intent)
     turn.intent, turn.capability = intent, cap
-    TOPIC_SKILLS.get(cap, tutorial.respond)(ctx, turn, synthetic(intent, text, cap), text)
+    parse = dataclasses.replace(synthetic(intent, text, cap), entities=tuple(entities))
+    TOPIC_SKILLS.get(cap, tutorial.respond)(ctx, turn, parse, text)
 
 
 # ---- follow-ups on the last topic ---------------------------------------------------------
@@ -286,6 +326,13 @@ def topic_followup(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> b
         return False
     cap = capability_of(topic["intent"])
     short = len(re.sub(r"\W", "", text)) <= 14 and not parse.entities
+    if hotlines.follow_up(ctx, turn, parse, text):  # 那我在APP里咋找客服 after where customer service is
+        return True
+    if topic["intent"] == "choose_grocery_app" and parse.entity_values("region") and not parse.entity_values("platform") \
+            and len(re.sub(r"\W", "", text)) <= 14 and parse.capability not in ("urgent", "handoff", "privacy"):
+        turn.intent, turn.capability = topic["intent"], cap  # 我在长沙 after the apps compared: the apps there
+        answers.answer_from_search(ctx, turn, text, synthetic(topic["intent"], text))
+        return True
     if cap == "marketing" and short and MORE_RE.search(text):
         if topic.get("more"):
             marketing.no_more(turn)

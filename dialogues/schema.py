@@ -77,6 +77,7 @@ class Flow:
     outro: str = ""
     entry: dict[str, str] = field(default_factory=dict)  # intent -> the step to start at
     intro_named: str = ""  # intro when the person named an app with no tutorial of its own ({platform})
+    names: tuple[str, ...] = ()  # words that name this tutorial itself (当团长): a how-to naming it starts it
     source: str = ""
     reviewed: str = ""
     path: str = ""

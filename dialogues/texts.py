@@ -20,6 +20,17 @@ PLATFORM_SERVICE = (
     "平台的客服，请在APP里面找：打开APP，点“我的”，找“客服”或“帮助”。\n"
     "不要打网上搜到的“客服电话”，很多是骗子冒充的；真客服不会让您转账，也不会要验证码。"
 )
+SEARCHED_NUMBER = (
+    "网上搜到的“客服电话”，很多是骗子冒充的，先别打，也别照着它说的转账、报验证码。"
+    "找平台的客服，请在APP里面找：打开APP，点“我的”，找“客服”或“帮助”。"
+)
+SERVICE_IN_APP = (
+    "在APP里找客服，一般这样（按钮的名字和位置以APP为准）：\n"
+    "1. 打开这个APP，点屏幕下面的“我的”。\n"
+    "2. 往下翻，找“客服”“帮助”或“客服中心”这类按钮，点进去。\n"
+    "3. 在里面把问题写清楚，有订单的先选那一单。\n"
+    "找不到的话，可以按“找社工”，请社工帮您看。"
+)
 HOTLINE_UNKNOWN = "这个电话我这里没有核实过的号码，不敢乱说。不知道该找哪个部门，可以打 12345 问；也可以让社工帮您查。"
 REGION_LEFT = "据我们的资料，{names}已经撤出{region}了，就不推荐了。"
 REGION_SERVED = "据{as_of}的资料，{name}在{region}有服务；能不能送到您家，填上地址一看就知道。"
@@ -68,7 +79,7 @@ TUTORIAL_EXITED = "好的，先不学了。想学别的，随时问我。"
 RESUME_OFFER = "要继续刚才的「{title}」第{n}步吗？"
 RESUME_BUTTONS = ("继续", "不用了")
 NOTHING_TO_RESUME = "好的。"
-ASK_PLATFORM = "您用的是哪个软件？点一下，或者打字告诉我。"
+ASK_PLATFORM = "好的，我一步一步教您。您用的是哪个软件？点一下，或者打字告诉我。"
 PLATFORM_OTHER = "其他/不知道"
 NO_TUTORIAL = "这个我还没有现成的教程。您可以说得具体一点，或者我请社工来帮您。"
 WHICH_ONE = "您问的是哪一个？可以说说名字。"
@@ -150,6 +161,11 @@ WAIT_CLOSED = "现在社工下班了，{when}上班后会尽快回复您。"
 WAIT_MEANWHILE = "等的时候，您可以接着问我别的；社工来了，我会告诉您。"
 WAIT_ALREADY = "您已经在等社工了，不用再找一次。"
 WAIT_URGENT_LINE = "如果情况变急了：有危险打 110，急病打 120。"
+WAIT_HOURS = "社工{days} {start}到{end}上班，上班时间里会在这里回复您。"
+WAIT_HOURS_UNKNOWN = "社工上班的时候会在这里回复您；具体几点上班，我这里没有准确的时间。"
+WAIT_STAY = "您不用一直守着，社工的回复会发到这里，您回来就能看到。"
+WAIT_NOTED = "好的，您的求助（编号 {ticket}）已经交给社工了，请耐心等一等。"
+WEEKDAY_NAMES = ("", "周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 # A registered social worker in chat: the ticket queue (the same functions as `linli handoff`
 # and the staff group's /queue, /close, /takeover).

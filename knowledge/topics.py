@@ -174,6 +174,11 @@ def checklist(topic: dict[str, Any], slots: Slots) -> str | None:
     return "\n".join(x for x in lines if x)
 
 
+def cued(topic: dict[str, Any], text: str) -> bool:
+    """True when the message uses one of the topic's own question cue words (零星小额 after the licence rules)."""
+    return any(c and c in text for q in topic.get("questions") or [] for c in q.get("cues") or [])
+
+
 def question(topic: dict[str, Any], ask: str | None, text: str, slots: Slots) -> str | None:
     """The topic's answer to this question: the entry's own cue words first, then the kind asked."""
     spec = topic.get("slots") or {}

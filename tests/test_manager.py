@@ -47,6 +47,9 @@ class EmptyKB:
     def get(self, *a, **k):
         return None
 
+    def asks(self):
+        return {}
+
 
 def _parse(intent: str, text: str, entities: tuple[Entity, ...] = ()) -> ParseResult:
     return ParseResult(text, intent, "teach" if intent == "grocery_order" else "smalltalk", 0.9, entities)

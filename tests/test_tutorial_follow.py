@@ -333,6 +333,24 @@ def test_an_intent_another_tutorial_enters_stays_in_this_one_at_the_same_kind_of
     assert "填手机号和短信里的数字" in turn.replies[-1].text  # stuck: the simpler words first
 
 
+@pytest.mark.parametrize("text", ["登录要验证码", "登录还要输验证码啊", "验证码是几位数"])
+def test_a_statement_about_the_step_the_nlu_names_stays_in_this_tutorial(tmp_path, text):
+    """No question word, no report: the NLU's kind of step (account_login) is this flow's login step."""
+    general = SHOP.replace("intents: [grocery_order]", "intents: [grocery_order, account_login]\n"
+                           "entry: {account_login: login}").replace("flow: shop", "flow: shop_general")
+    duoduo = SHOP.replace("flow: shop", "flow: shop_duoduo").replace(
+        "intro_named: 好的，{platform}没有单独的教程，按通用步骤教您。\n", "when: {platform: 多多买菜}\n")
+    d = _write(tmp_path, general)
+    (d / "shop_duoduo.yml").write_text(duoduo, encoding="utf-8")
+    manager = DialogueManager(load_flows(d, {"grocery_order", "account_login"}), EmptyKB())
+    start = _parse("教我用多多买菜", "grocery_order", (Entity("platform", "多多买菜", 3, 7, "多多买菜"),))
+    st = manager.advance(None, start, start.text).state
+    st["step"] = 1
+    turn = manager.advance(st, ParseResult(text, "account_login", "teach", 0.9), text)
+    assert turn.state["flow"] == "shop_duoduo" and turn.state["step"] == 1  # not the general tutorial
+    assert "第2步" in turn.replies[-1].text and not turn.state.get("paused")
+
+
 @pytest.mark.parametrize(("text", "step"), [
     ("我到付钱那一步了", 4), ("现在在填地址", 2), ("我到第2步了", 1), ("第五步", 4), ("第十步", None),
 ])
@@ -355,3 +373,36 @@ def test_next_after_an_app_with_no_tutorial_is_never_the_menu(manager):
     st["slots"]["platform"] = "京东到家"  # named in the last answer (what we know of the app)
     turn, st = _say(manager, st, "下一步", "nav_next")
     assert st["flow"] == "shop" and "京东到家没有单独的教程" in turn.replies[0].text and turn.capability == "teach"
+
+
+def test_a_step_question_in_the_message_that_starts_a_tutorial_is_answered_too(manager):
+    text = "教我买菜 那个楼号写在哪一栏"
+    turn = manager.advance(None, _parse(text, "grocery_order"), text)
+    said = [r.text for r in turn.replies]
+    assert turn.state["flow"] == "shop" and turn.state["step"] == 0  # the tutorial starts at its first step
+    assert "第1步" in "\n".join(said) and said[-1] == "楼号写在详细地址那一栏。"
+    plain = manager.advance(None, _parse("教我买菜", "grocery_order"), "教我买菜")
+    assert "详细地址" not in "\n".join(r.text for r in plain.replies)
+
+
+def test_an_exclamation_is_no_progress_and_a_done_steps_question_is_answered_in_place(manager):
+    st = _start(manager)
+    st["step"] = 2  # at the address step; the login step is done
+    turn, st = _say(manager, st, "笑死我了 原来验证码没收到是没来短信")
+    assert st["step"] == 1  # 没收到: not done after all, back to that step
+    st["step"] = 2
+    read = F.read(manager.flows["shop"], 2, "笑死我了")
+    assert not read.bare_done and not read.done
+
+
+def test_a_question_about_a_step_already_done_keeps_the_current_step(tmp_path):
+    shop = SHOP.replace("""      - match: [没收到, 验证码+没]""", """      - match: [拦截]
+        answer: 在短信里把它设成不拦截。
+      - match: [没收到, 验证码+没]""")
+    manager = DialogueManager(load_flows(_write(tmp_path, shop, KITS.replace(
+        "      - match: [没收到, 验证码+没]", "      - match: [拦截]\n        answer: 在短信里把它设成不拦截。\n      - match: [没收到, 验证码+没]")),
+        {"grocery_order"}), EmptyKB())
+    st = _start(manager)
+    st["step"] = 2
+    turn, st = _say(manager, st, "原来短信给拦截了 以后咋不让它拦")
+    assert st["step"] == 2 and turn.replies[-1].text == "在短信里把它设成不拦截。"

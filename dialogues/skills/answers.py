@@ -84,6 +84,7 @@ def platform_by_name(ctx: Context, names: list[str], platforms: list[dict[str, A
 def answer_from_search(ctx: Context, turn: Turn, question: str, parse: ParseResult) -> None:
     """No flow or entry for this intent: answer with the best knowledge matches, if any."""
     if parse.intent == "choose_grocery_app":
+        turn.state["topic"] = {"intent": "choose_grocery_app"}  # 我在长沙 next says where: the apps there
         platforms = ctx.kb.by_intent("choose_grocery_app", "platform")
         match = platform_by_name(ctx, parse.entity_values("platform"), platforms)
         if match:

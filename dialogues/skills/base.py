@@ -61,7 +61,7 @@ class Context:
     settings: dict[str, Any] = field(default_factory=dict)
     desk: Any = None
     route: Callable[[Turn, ParseResult, str], None] = field(default=_no_policy, repr=False)
-    answer_topic: Callable[[Turn, str, str], None] = field(default=_no_policy, repr=False)
+    answer_topic: Callable[..., None] = field(default=_no_policy, repr=False)
     clock: Callable[[], datetime] = field(default=local_now, repr=False)  # timezone-aware (reminders)
 
 

@@ -29,6 +29,9 @@ CONSENT_YES = frozenset({
     "可以", "可以的", "同意", "是的", "是", "对", "对的", "确定", "好的", "好啊", "好呀", "好吧", "行", "行的", "行吧",
     "行啊", "要", "要的", "需要", "麻烦你了", "麻烦您了", "麻烦了", "发吧", "可以发", "发给社工吧", "请社工帮我",
     "好的谢谢", "可以谢谢", "谢谢可以", "要得", "要得嘛", "可以嘛", "可以的呀",
+    # "then you ask them for me": a yes to the offer of a social worker (行 那你帮我问问)
+    "帮我问问", "你帮我问问", "那你帮我问问", "那帮我问问", "帮我问问吧", "帮我联系", "你帮我联系", "那你帮我联系",
+    "帮我联系吧", "麻烦你帮我问问", "麻烦您帮我问问",
 })
 
 
@@ -68,8 +71,9 @@ def asks_about_wait(st: dict[str, Any], parse: ParseResult, text: str) -> bool:
     """While a ticket waits: 还要等多久 / 咋还没人理我 / 再找一次社工 (other skills leave these to the queue)."""
     if not waiting(st):
         return False
-    return bool(cues(expectations("handoff")["wait"]).search(text) or parse.intent == "request_human"
-                or wants_person(text))
+    data = expectations("handoff")
+    return bool(cues(data["wait"]).search(text) or cues(data["hours"]).search(text)
+                or parse.intent == "request_human" or wants_person(text))
 
 
 def expected(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
@@ -77,6 +81,14 @@ def expected(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
     st = turn.state
     data = expectations("handoff")
     if waiting(st):
+        if cues(data["hours"]).search(text):
+            serve(turn, CAPABILITY, "handoff")
+            say_hours(turn)  # 社工晚上也上班吗 / 我明天早上还在这等回复行吗
+            return True
+        if clear_yes(text, CONSENT_YES) or only_words(text, CONSENT_YES):
+            serve(turn, CAPABILITY, "handoff")  # 可以 / 好的 right after the ticket: noted, nothing more to agree to
+            say(turn, T.WAIT_NOTED.format(ticket=st["handoff"].get("ticket", "")))
+            return True
         about_wait = asks_about_wait(st, parse, text)
         what_now = st.get("flow") not in ctx.flows and cues(data["wait_next"]).search(text)
         if about_wait or what_now:
@@ -107,6 +119,33 @@ def say_place(turn: Turn, already: bool = False) -> None:
         lines.append(T.WAIT_CLOSED.format(when=ticket["next_open"]))
     lines.append(T.WAIT_URGENT_LINE if ticket.get("priority") == "urgent" else T.WAIT_MEANWHILE)
     say(turn, "\n".join(lines))
+
+
+def say_hours(turn: Turn) -> None:
+    """When social workers answer (the office hours the engine passed on; never guessed), and the place."""
+    ticket = waiting(turn.state) or {}
+    hours = ticket.get("office_hours") or {}
+    days = [int(d) for d in hours.get("days") or [] if 1 <= int(d) <= 7]
+    if days and hours.get("start") and hours.get("end"):
+        lines = [T.WAIT_HOURS.format(days=days_text(days), start=hours["start"], end=hours["end"])]
+    else:
+        lines = [T.WAIT_HOURS_UNKNOWN]
+    if ticket.get("office_open") is False and ticket.get("next_open"):
+        lines.append(T.WAIT_CLOSED.format(when=ticket["next_open"]))
+    lines.append(T.WAIT_STAY)
+    if ticket.get("priority") == "urgent":
+        lines.append(T.WAIT_URGENT_LINE)
+    say(turn, "\n".join(lines))
+
+
+def days_text(days: list[int]) -> str:
+    """[1, 2, 3, 4, 5] -> 周一到周五; [1, 3] -> 周一、周三; all seven -> 每天."""
+    days = sorted(set(days))
+    if len(days) == 7:
+        return "每天"
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        return f"{T.WEEKDAY_NAMES[days[0]]}到{T.WEEKDAY_NAMES[days[-1]]}"
+    return "、".join(T.WEEKDAY_NAMES[d] for d in days)
 
 
 def consent(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResult, text: str,

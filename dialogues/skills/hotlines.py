@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 
 from dialogues import texts as T
-from dialogues.skills.base import Context, menu_button, say, worker_button
+from dialogues.skills.base import Context, cues, expectations, menu_button, say, serve, worker_button
 from dialogues.turn import Turn
 from knowledge import topics
 from nlu.result import ParseResult
+
+PHONE_WORDS_RE = re.compile(r"电话|号码|\d{3,}")
 
 
 def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
@@ -23,11 +25,14 @@ def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     hotlines = ctx.kb.by_kind("hotline")
     number = re.search(r"\d{3,6}", asked)
     entry = next((h for h in hotlines if number and str(h.get("number")) == number.group(0)), None)
+    if entry is None and cues(expectations("hotlines")["searched"]).search(asked):
+        platform_service(turn, T.SEARCHED_NUMBER)  # 网上搜到一个400开头的: never confirmed, the way in the app
+        return
     if entry is None and number:  # "12366是什么电话": a number we have not verified; never another one
         say(turn, T.HOTLINE_UNKNOWN, buttons)
         return
     if entry is None and (parse.entity_values("platform") or "客服" in asked):
-        say(turn, T.PLATFORM_SERVICE, buttons)
+        platform_service(turn, T.PLATFORM_SERVICE)
         return
     if entry is None:
         ids = {h["id"] for h in hotlines if not str(h.get("number", "")).count("/")}
@@ -42,3 +47,40 @@ def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     best = topics.best_line(notes, asked)  # "12315 电话老占线": the note about that first
     notes = ([best] if best else []) + [n for n in notes if n != best][: 1 if best else 2]
     say(turn, "\n".join([T.HOTLINE_LINE.format(number=entry["number"], use=entry["use"]), *notes]), buttons)
+
+
+def platform_service(turn: Turn, text: str) -> None:
+    """Where a platform's customer service is (in the app, never a searched number); follow-ups expected."""
+    turn.state["topic"] = {"intent": "ask_hotline", "expects": "platform_service"}
+    say(turn, text, (worker_button(), menu_button()))
+
+
+def follow_up(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
+    """After the way to a platform's customer service: 那我在APP里咋找客服 gets the steps in the app;
+    网上搜到一个400开头的 the warning again. False when the message is about something else."""
+    if (turn.state.get("topic") or {}).get("expects") != "platform_service":
+        return False
+    if parse.capability in ("urgent", "handoff", "privacy"):
+        return False
+    data = expectations("hotlines")
+    if cues(data["in_app"]).search(text):
+        serve(turn, "teach", "hotlines")  # how to do it in the app
+        say(turn, T.SERVICE_IN_APP, (worker_button(), menu_button()))
+        return True
+    if cues(data["searched"]).search(text):
+        serve(turn, "policy", "hotlines")
+        platform_service(turn, T.SEARCHED_NUMBER)
+        return True
+    return False
+
+
+def searched(text: str) -> bool:
+    """True when the message is about a phone number found by searching (我在网上搜了个快递客服电话 打不打):
+    the scam warning comes first, whatever topic the chat was on."""
+    return bool(cues(expectations("hotlines")["searched"]).search(text)) and bool(PHONE_WORDS_RE.search(text))
+
+
+def named(ctx: Context, text: str) -> bool:
+    """True when the message names a hotline number the content has verified (96110, 12315 …)."""
+    said = re.findall(r"(?<!\d)\d{3,6}(?!\d)", text)
+    return bool(said) and any(str(h.get("number")) in said for h in ctx.kb.by_kind("hotline"))

@@ -13,6 +13,7 @@ from typing import Any
 
 from dialogues import texts as T
 from dialogues.skills import answers, followup, tutorial
+from dialogues.skills import policy as policy_skill
 from dialogues.skills.base import Context, menu_button, say, worker_button
 from dialogues.turn import Turn
 from dialogues.understand import synthetic
@@ -29,8 +30,9 @@ TIPS_SHOWN = 3  # tips in the first answer; 更多办法 shows the rest
 
 
 def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
-    """The first tips for this marketing intent."""
-    tips(ctx, turn, parse)
+    """The first tips for this marketing intent; what the law says, when that is what is asked."""
+    if not policy_skill.the_law(ctx, turn, text):
+        tips(ctx, turn, parse)
 
 
 def more(ctx: Context, turn: Turn, intent: str, text: str) -> None:
@@ -72,9 +74,9 @@ def no_more(turn: Turn) -> None:
 def tips(ctx: Context, turn: Turn, parse: ParseResult, more: bool = False) -> None:
     """The entry's tips that suit the person's platform and budget (``more``: after the first three)."""
     st = turn.state
-    leader = ctx.flows.get("community_groupbuy_leader_tutorial")
-    if leader and not more and parse.intent in leader.intents and re.search(r"团长|建群|管群|群主", parse.text or ""):
-        tutorial.start_flow(ctx, turn, leader, parse.intent)  # "怎么当社区团长": the tutorial is the answer
+    named = tutorial.named_flow(ctx, parse.text or "", parse.intent)
+    if named is not None and not more:
+        tutorial.start_flow(ctx, turn, named, parse.intent)  # "怎么当社区团长": the tutorial is the answer
         return
     entries = ctx.kb.by_intent(parse.intent, "marketing")
     if not entries:

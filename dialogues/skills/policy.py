@@ -67,6 +67,22 @@ def remember(st: dict[str, Any], intent: str, entry: dict[str, Any], parse: Pars
     st["topic"] = {"intent": intent, "entry": entry["id"], "slots": slots, "shown": [*shown, entry["id"]]}
 
 
+def the_law(ctx: Context, turn: Turn, text: str) -> bool:
+    """储值卡 法律上有啥要注意的 / 接龙登记顾客手机号 法律上有啥讲究: a question about the rules (asks.yml
+    ``law``) naming what a policy entry is about (its keywords) gets that policy, not tips or a guess."""
+    if topics.ask_of(text, ctx.kb.asks()) != "law":
+        return False
+    for hit in ctx.kb.search(text, limit=5, kinds=("policy",)):
+        entry = ctx.kb.get(hit.id)
+        if entry and any(len(str(k)) >= 2 and str(k) in text for k in entry.get("keywords") or []):
+            intent = (entry.get("intents") or [""])[0]
+            turn.intent, turn.capability = intent, "policy"
+            answers.answer_entry(ctx, turn, entry["id"], text)
+            remember(turn.state, intent, entry)  # 刚才储值卡那个事 还有啥要注意的 follows it up
+            return True
+    return False
+
+
 def next_policy(ctx: Context, turn: Turn, text: str) -> bool:
     """还有别的政策吗 after a policy: the next one of the topic (its intent, then related), or that there is none."""
     last = turn.state.get("topic") or {}
@@ -143,8 +159,10 @@ def follow_up(ctx: Context, turn: Turn, entry: dict[str, Any], parse: ParseResul
     new = topics.read_slots(topic.get("slots") or {}, text, parse.entities)
     slots = {**(last.get("slots") or {}), **new}
     ask = topics.ask_of(text, ctx.kb.asks())
-    fits = bool(new) and bool(topics.question(topic, ask, text, slots)
-                              or (ask == "conditions" and topic.get("checklist")))
+    # The details the topic takes with what it answers, or the topic's own cue words (算不算零星小额
+    # after the licence rules): a follow-up, even when the NLU is sure of another question.
+    fits = (bool(new) and bool(topics.question(topic, ask, text, slots)
+                               or (ask == "conditions" and topic.get("checklist")))) or topics.cued(topic, text)
     if not followup.expects(last, parse, text, tuple(s.get("type") for s in (topic.get("slots") or {}).values()), fits):
         return False
     lines = answer_lines(entry, topic, slots, new, ask, text, own_words=followup.weak(last, parse))

@@ -11,11 +11,11 @@ import re
 
 from dialogues import texts as T
 from dialogues.skills import handoff, tutorial
-from dialogues.skills.base import Context, menu, menu_button, say, worker_button
+from dialogues.skills.base import Button, Context, cues, expectations, menu, menu_button, say, worker_button
 from dialogues.state import answered
 from dialogues.turn import Turn
 from dialogues.understand import (
-    MERCHANT_SELF_RE, QUESTION_RE, RESIDENT_SELF_RE, SOCIAL_WORKER_SELF_RE, persona_of_intro,
+    ASKING_RE, MERCHANT_SELF_RE, QUESTION_RE, RESIDENT_SELF_RE, SOCIAL_WORKER_SELF_RE, persona_of_intro,
 )
 from nlu.result import ParseResult
 
@@ -29,6 +29,8 @@ def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     intent = parse.intent
     if intent == "greet":
         menu(turn, T.WELCOME)
+    elif intent == "bot_capabilities" and about_capability(parse.text or text):
+        ctx.answer_topic(turn, about_capability(parse.text or text), text)  # 生意上的事你有啥建议没: the tips
     elif intent == "bot_capabilities":
         menu(turn, T.CAPABILITIES)
     elif intent == "bot_identity":
@@ -51,6 +53,29 @@ def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
             menu(turn, T.SELF_OTHER)
     else:
         say(turn, T.OK_REPLY)
+
+
+def about_capability(text: str) -> str | None:
+    """The intent a "what can you do about …" question names (expectations/smalltalk.yml), or None."""
+    for intent, patterns in (expectations("smalltalk").get("capability_topics") or {}).items():
+        if cues(patterns).search(text):
+            return str(intent)
+    return None
+
+
+SIGN_OFF_INTENTS = {"affirm", "thank", "goodbye", "out_of_scope", "nlu_fallback"}
+
+
+def signs_off(turn: Turn, parse: ParseResult, text: str, buttons: tuple[Button, ...] = ()) -> bool:
+    """行 我回去改改 / 好的我去试试: a short goodbye-for-now (expectations/smalltalk.yml); ``buttons``: the
+    tutorial step's, when one is open (it stays on that step)."""
+    data = expectations("smalltalk")
+    asks = re.search(ASKING_RE.pattern.replace("|想|要", ""), text)  # 好的 去哪办 asks; 行 我回去改改 does not
+    if parse.intent not in SIGN_OFF_INTENTS or asks or not cues(data["signs_off"]).search(text.strip()):
+        return False
+    turn.capability = CAPABILITY
+    say(turn, str(data["SIGN_OFF_REPLY"]), buttons)
+    return True
 
 
 def out_of_scope(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:

@@ -163,9 +163,10 @@ def follow_up(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
         if named and not topic.get("intent") and tutorial.howto_platform(ctx, turn, named, text):
             return True
     topic = st.get("topic") or {}
-    if topic.get("intent") and capability_of(topic["intent"]) != "policy" \
+    taught = any(parse.intent in f.intents for f in ctx.flows.values())  # 那我用多多买菜吧 教我: that tutorial
+    if topic.get("intent") and capability_of(topic["intent"]) != "policy" and not taught \
             and any(e.entity in ("platform", "money") for e in parse.entities):
         # Same topic, new platform or budget: answer the last topic again with the new slots.
-        ctx.answer_topic(turn, topic["intent"], text)
+        ctx.answer_topic(turn, topic["intent"], text, parse.entities)
         return True
     return False

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from dialogues.cues import Cue, CueError, first_match, patterns, plain_text, read_cues, read_yaml, text_of
-from dialogues.skills.base import Context, say, worker_button
+from dialogues.skills.base import Context, only_words, say, worker_button
 from dialogues.skills import handoff
 from dialogues.state import State, answered, pause
 from dialogues.turn import Turn
+from dialogues.understand import clear_yes, synthetic
 from nlu.result import ParseResult
 
 CAPABILITY = "smalltalk"
@@ -86,8 +87,14 @@ def takes(ctx: Context, turn: Turn, parse: ParseResult, text: str, action: dict[
     st = turn.state
     if action is not None or st.get("pending") or parse.capability == "urgent":
         return False
-    if handoff.asks_about_wait(st, parse, text):
-        return False  # 咋还没人理我 while a ticket waits: the queue place, not a mood
+    if handoff.asks_about_wait(st, parse, text) or handoff.wants_person(text):
+        return False  # 咋还没人理我 while a ticket waits: the queue place; 社区能不能来看看我: a person, not a mood
+    if just_answered(st) and (st.get("wellbeing") or {}).get("offered") and not handoff.waiting(st) and (
+            clear_yes(text, handoff.CONSENT_YES) or only_words(text, handoff.CONSENT_YES)):
+        # 可以 / 行 那你帮我问问 right after the offer of a social worker: taken up; the hand-off asks its
+        # own consent question (nothing is shared without a yes to that exact question).
+        handoff.respond(ctx, turn, synthetic("request_human", text), text)
+        return True
     unsure = parse.is_fallback or parse.confidence < UNSURE_BELOW
     if parse.capability in CONCRETE and not unsure:
         return False
@@ -98,7 +105,7 @@ def takes(ctx: Context, turn: Turn, parse: ParseResult, text: str, action: dict[
     if just_answered(st) and (unsure or parse.capability == "out_of_scope"):
         answered(st)
         turn.capability = CAPABILITY
-        st["wellbeing"]["turn"] = st["turns"]
+        st["wellbeing"].update(turn=st["turns"], offered=True)
         say(turn, default_moods().otherwise, (worker_button(),))
         return True
     return False
@@ -114,7 +121,8 @@ def reply(ctx: Context, turn: Turn, cue: Cue) -> None:
     turn.capability = cue.capability
     st["topic"] = None
     same = recent(st) and (st.get("wellbeing") or {}).get("mood") == cue.name
-    st["wellbeing"] = {"mood": cue.name, "turn": st["turns"]}
+    offered = same or any(action.get("intent") == "request_human" for _, action in cue.buttons)
+    st["wellbeing"] = {"mood": cue.name, "turn": st["turns"], "offered": offered}
     if same:  # the same feeling again: listen, rather than say the same words twice
         say(turn, default_moods().otherwise, (worker_button(),))
         return

@@ -16,7 +16,7 @@ from dialogues import texts as T
 from dialogues.schema import Flow
 from dialogues.skills import answers
 from dialogues.skills.base import Context, menu, menu_button, say, worker_button
-from dialogues.skills.tutorial.reading import follow
+from dialogues.skills.tutorial.reading import best_question, follow
 from dialogues.skills.tutorial.steps import (CAPABILITY, STEP_NAV, finish_flow, navigate, show_step,
                                              step_buttons)
 from dialogues.state import State, answered, ask, pause, persona, unpause
@@ -27,6 +27,7 @@ from nlu.result import ParseResult
 GLOSSARY_RE = re.compile(r"(.{2,8}?)(是啥|是什么|是个啥|是啥子|啥意思|什么意思|是干嘛的|是干啥的|指的是|是哪个|是谁)")
 DONT_KNOW_RE = re.compile(r"^\W*(我|俺)?(也)?(不知道|不晓得|不清楚|不懂|搞不清|说不上来|忘了|记不得|其他|别的|都不是|没有|没用过)")
 HOWTO_RE = re.compile(r"怎么|咋|如何|教|学|不会")  # 淘宝买菜咋个用 asks to be taught, not what the app is
+WANT_RE = re.compile(r"(想|要|就|打算|准备|决定)用")  # 我想用美团买菜: the app is chosen, teach it
 SELLER_PLATFORMS = {"抖店", "快手小店", "微信小店", "美团外卖", "拼多多商家版"}  # only sellers use these
 
 
@@ -40,8 +41,12 @@ def teach(ctx: Context, turn: Turn, parse: ParseResult, generic: bool = False) -
     st = turn.state
     slots = st["slots"]
     candidates = [f for f in ctx.flows.values() if parse.intent in f.intents]
+    named = named_flow(ctx, parse.text or "") if not candidates else None
+    if named is not None:
+        start_flow(ctx, turn, named, named.intents[0] if named.intents else "")  # 我想当个社区团长 从哪开始弄
+        return
     if not candidates:
-        if not (parse.intent == "choose_grocery_app" and teach_other_app(ctx, turn, parse)):
+        if not (parse.intent == "choose_grocery_app" and (chosen_app(ctx, turn, parse) or teach_other_app(ctx, turn, parse))):
             answers.answer_from_search(ctx, turn, parse.text or parse.intent, parse)
         return
     specific = [f for f in candidates if f.when]
@@ -86,6 +91,10 @@ def teach(ctx: Context, turn: Turn, parse: ParseResult, generic: bool = False) -
         show_step(turn, chosen)
         return
     start_flow(ctx, turn, chosen, parse.intent)
+    asked = best_question(chosen, parse.text or "", int(turn.state.get("step", 0)))
+    if asked is not None:
+        # 美团外卖那边还要准备啥 starts the shop tutorial: the question is answered too (the step stays).
+        say(turn, asked[1].answer)  # the step's buttons are on the step itself
 
 
 def answer_platform(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResult, text: str,
@@ -101,6 +110,29 @@ def answer_platform(ctx: Context, turn: Turn, pending: dict[str, Any], parse: Pa
         teach(ctx, turn, synthetic(intent, text), generic=True)
         return True
     return False
+
+
+def named_flow(ctx: Context, text: str, intent: str = "") -> Flow | None:
+    """The tutorial the message names by its ``names`` (我想当个社区团长: the group-leader one); with
+    ``intent``, only one of that intent's tutorials."""
+    return next((f for f in ctx.flows.values() if f.names and (not intent or intent in f.intents)
+                 and any(n in text for n in f.names)), None)
+
+
+def chosen_app(ctx: Context, turn: Turn, parse: ParseResult) -> bool:
+    """"我想用美团买菜 美团我点外卖用过的": an app chosen (not compared) that has a tutorial: that tutorial.
+
+    The app written as such is preferred to one a word stands for (美团 over 美团买菜 -> 小象超市)."""
+    if not WANT_RE.search(parse.text or ""):
+        return False
+    named = parse.entity_values("platform")
+    literal = [e.value for e in parse.entities if e.entity == "platform" and e.value in (parse.text or "")]
+    entry = answers.platform_by_name(ctx, literal) or answers.platform_by_name(ctx, named)
+    if not entry or entry.get("state") == "closed" or entry.get("tutorial") not in ctx.flows:
+        return False
+    turn.state["slots"]["platform"] = entry["name"]
+    start_flow(ctx, turn, ctx.flows[entry["tutorial"]], "grocery_order")
+    return True
 
 
 def teach_other_app(ctx: Context, turn: Turn, parse: ParseResult) -> bool:
@@ -264,5 +296,5 @@ def howto_platform(ctx: Context, turn: Turn, named: list[str], text: str) -> boo
 
 
 __all__ = ["CAPABILITY", "STEP_NAV", "answer_ask", "answer_platform", "answer_resume", "asks_slot", "finish_flow",
-           "follow", "glossary", "howto_platform", "navigate", "navigate_outside", "offer_resume", "respond",
+           "follow", "glossary", "howto_platform", "named_flow", "navigate", "navigate_outside", "offer_resume", "respond",
            "show_step", "start_flow", "step_buttons", "teach"]

@@ -16,8 +16,9 @@ and the steps it names are found by their cues. Then, in this order:
 2. where they are: that step;
 3. progress: the tutorial goes on from the step after the last one reported done
    (a report that names no step is about the current one; none while something does not work);
-4. a question: the best-matching step question (earlier, current or next step: the
-   tutorial goes there; a later step's answer is given in place), or, without one, a
+4. a question: the best-matching step question (the current or next step: the tutorial
+   goes there; an earlier step: there only when it is not done yet, 还没收到; otherwise, and
+   for a later step, the answer is given in place), or, without one, a
    question about another step shows that step, and a problem with this step gets its
    simpler words, then its sub-steps.
 
@@ -36,12 +37,12 @@ from dialogues.turn import Turn
 from nlu.result import ParseResult
 
 CLAUSE_RE = re.compile(r"[\s，,。.!！；;、~～…]+")
-# A clause that reports something done: 装上了 / 下载好咧 / 地址有的 / 以前填过 / 不用教登录.
-DONE_RE = re.compile(r"了|啦|哒|咧|嘞|已经|早就|早都|搞定|现成|有的|过$|过的|会了|不用教|不用讲|不用说|弄好|整好")
+# A clause that reports something done: 装上了 / 下载好咧 / 地址有的 / 自提点也有 / 以前填过 / 不用教登录.
+DONE_RE = re.compile(r"了|啦|哒|咧|嘞|已经|早就|早都|搞定|现成|有的|[也都]有$|过$|过的|会了|不用教|不用讲|不用说|弄好|整好")
 # A clause that asks: 楼号写在哪一栏啊 / 是不是就买了两盒 / 能点吗 / 要不要勾上.
 ASK_RE = re.compile(r"吗|嘛|呢|啥|什么|哪|怎么|咋|如何|能不能|可不可以|行不行|是不是|要不要|多久|几点|几天|多少|谁|？|\?")
 # A clause that reports a problem: 没看见设置 / 找不着 / 没有退款那个按钮.
-PROBLEM_RE = re.compile(r"没(看见|看到|找到|找着|有|反应|显示|出来)|找不|看不|不见|不行|不对|不会|点不|打不开|出不来|没法"
+PROBLEM_RE = re.compile(r"没(看见|看到|找到|找着|有|反应|显示|出来|收到)|找不|看不|收不|不见|不行|不对|不会|点不|打不开|出不来|没法"
                         r"|弹出|跳出|[^不]不上|不进去|进不去|登不|装不|用不了|不了$")
 # Not sure it is done (我以前好像开过), or not done at all (不想学了, 还没装): no report.
 UNSURE_RE = re.compile(r"好像|可能|大概|也许|不知道|不晓得|还没|(?<!不用)[不没别未](?!用教|用讲|用说)")
@@ -55,6 +56,8 @@ NOT_YET_RE = re.compile(r"还没|还不会|没弄好|没弄完|没搞好")  # �
 CN_NUMBERS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
 # Agreement and thanks that report nothing (懂了 / 明白了谢谢你哈): cut off the front of a clause.
 ACK_RE = re.compile(r"^(哦+|噢+|嗯+|恩+|好的|行吧|懂了|明白了?|知道了|晓得了|清楚了|原来如此|谢谢(你|您)?[哈啊啦了呀]*|多谢)+")
+# Exclamations that report nothing (笑死我了 / 急死我了 / 哎呀): cut off too, never a "done".
+EXCLAIM_RE = re.compile(r"^((笑|急|吓|累|气|愁|困|烦|热|冷)死(我|俺)?了?|哎呀+|哎哟+|天哪|妈呀)+")
 # Intents that end or thank, never a report of progress (明白了谢谢你哈 is no "done").
 NOT_PROGRESS = {"thank", "goodbye", "greet", "deny", "complain_bot", "request_human"}
 # A question about another step is the tutorial's only when the NLU does not name another capability.
@@ -123,7 +126,7 @@ def read(flow: Flow, current: int, text: str) -> Reading:
     said = clauses(text)
     out.ack_only = bool(said) and all(not ACK_RE.sub("", c) for c in said)
     for clause in said:
-        clause = ACK_RE.sub("", clause)
+        clause = EXCLAIM_RE.sub("", ACK_RE.sub("", clause))
         if not clause:
             continue
         if AT_RE.search(clause) or STEP_NUMBER_RE.search(clause):
@@ -230,8 +233,10 @@ def follow(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
         current = target  # where they are now; the question is about here, the step before or the next
     if reading.question is not None:
         at, q = reading.question
-        if at > current + 1:
-            steps.answer_in_step(turn, flow, current, q.answer)  # a later step's question, answered in place
+        stuck = reading.problem or bool(NOT_YET_RE.search(text))  # 验证码还没收到: that step is not done
+        if at > current + 1 or (at < current and not stuck):
+            # A later step's question, or an earlier one's that is done (以后咋不让它拦): answered in place.
+            steps.answer_in_step(turn, flow, current, q.answer)
         else:
             steps.answer_in_step(turn, flow, at, q.answer)
         return True
@@ -239,7 +244,9 @@ def follow(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
     own_tutorial = any(parse.intent in f.intents for f in ctx.flows.values() if f.id != flow.id)
     elsewhere = parse.capability in OTHER_CAPABILITIES or (
         same is None and parse.intent not in flow.intents and own_tutorial)
-    if reading.asks and reading.named and not elsewhere:
+    # The NLU heard a kind of step this flow has (登录要验证码 at the login step): a question about that
+    # step, with or without a question word; never a reason to leave for another tutorial's step.
+    if (reading.asks or same is not None) and reading.named and not elsewhere:
         about = reading.named[0]
         if about == current and reading.problem:
             steps.simpler(turn, flow, current)  # stuck on this step: simpler words, then sub-steps, then a person
