@@ -511,7 +511,7 @@ def cmd_handoff(args: argparse.Namespace) -> int:
         print(f"user: {t.user_id or '(deleted)'}  channel: {t.channel or '-'}")
         print(t.summary)
         for m in h.messages(t.id):
-            who = {"user": "人", "worker": "社工", "system": "系统"}.get(m["direction"], m["direction"])
+            who = messages.STAFF_HISTORY_WHO.get(m["direction"], m["direction"])
             print(f"  {_local_time(settings, m['created_at'])} {who}：{m['text']}")
         if t.close_note:
             print(f"closing note: {t.close_note}")
@@ -537,8 +537,11 @@ def cmd_handoff(args: argparse.Namespace) -> int:
             h.add_message(t.id, "system", messages.TAKEN_OVER_NOTICE.format(name=t.worker_name or ""),
                           delivered=False)
             print(f"ticket #{t.id} taken over by {t.worker_name}; the person is told")
-        h.add_message(t.id, "worker", args.text, delivered=False)
+        h.add_message(t.id, "worker", args.text, delivered=False, via="cli")  # also shown on Telegram
         print(f"reply queued for ticket #{t.id}; the person sees it on their next message or at once on Telegram")
+    elif cmd == "note":
+        h.add_note(t.id, args.worker, args.text, via="cli")  # also shown in the ticket's Telegram thread
+        print(f"note added to ticket #{t.id}; the person does not see it")
     elif cmd == "close":
         t = h.close(t.id, args.worker, args.note, take_over=args.take_over)
         h.add_message(t.id, "system", messages.CLOSED_NOTICE, delivered=False)
@@ -830,6 +833,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--worker", required=True, help="your social-worker id")
     p.add_argument("--take-over", action="store_true",
                    help="answer a ticket another worker claimed: it becomes yours (logged; the person is told)")
+    p = add("note", cmd_handoff, "add a note for the social workers (never sent to the person)", ho_sub)
+    p.add_argument("ticket", type=int)
+    p.add_argument("text")
+    p.add_argument("--worker", required=True, help="your social-worker id")
     add("outbox", cmd_handoff, "messages not sent yet (to people and to the staff group), with the last error",
         ho_sub)
     p = add("remind", cmd_handoff, "set a follow-up (回访) on a ticket: posted to the staff group when due", ho_sub)

@@ -15,10 +15,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
+from bot import messages
 from bot.errors import ConfigError, HandoffError
+from bot.media import PHOTO_MARK
 from bot.models import utcnow
+from bot.outbox import (
+    KIND_MIRROR,
+    KIND_POST,
+    PRIORITY_REPLY,
+    PRIORITY_STAFF,
+    PUSH_CHANNELS,
+    STAFF_CHANNEL,
+    STAFF_CHAT,
+    Outbox,
+)
 from bot.privacy import mask
-from bot.outbox import KIND_POST, PRIORITY_REPLY, PRIORITY_STAFF, PUSH_CHANNELS, STAFF_CHANNEL, STAFF_CHAT, Outbox
 from bot.store import OUTBOX, TICKET_MESSAGES, TICKETS, WORKER_ACTIONS, WORKERS
 
 PERSON_ENDED_NOTE = "ended by the person"
@@ -46,6 +57,7 @@ class Ticket:
     worker_name: str | None = None
     thread_id: int | None = None
     staff_message_id: int | None = None
+    alert_message_id: int | None = None  # the newest urgent reminder (or a superseded post) still with 接单
     notified: int = 0
     notify_attempts: int = 0
     next_notify_at: str | None = None
@@ -265,13 +277,17 @@ class Handoff:
     # ---- messages ----------------------------------------------------------------------------
 
     def add_message(self, ticket_id: int, direction: str, text: str, staff_message_id: int | None = None,
-                    delivered: bool = True) -> int:
-        """Record a relayed message: 'user' (to staff), 'worker' or 'system' (to the person).
+                    delivered: bool = True, via: str = "", worker_id: str = "") -> int:
+        """Record a relayed message: 'user' (to staff), 'worker' or 'system' (to the person), 'note'.
 
         ``delivered=False`` means the person has not seen it yet. For a channel that pushes
         messages (Telegram) it also becomes a row of the durable outbox, written in the same
         transaction, which the channel's delivery job sends and retries; other channels (the
         terminal, JSON lines) show it before their next answer (``outbox``).
+
+        ``via`` names where a social worker wrote a reply or note outside Telegram ("web",
+        "cli"); it is then also shown in the ticket's staff thread (``mirror``). ``worker_id``
+        is who wrote it (default: the ticket's worker). Words written in Telegram pass no ``via``.
         """
         with self.db.atomic():
             table = self.db[TICKET_MESSAGES]
@@ -285,7 +301,37 @@ class Handoff:
                                      ticket_id=ticket_id, ticket_message_id=mid, priority=PRIORITY_REPLY)
             if direction == "worker" and self.worker_replies(ticket_id) == 1:
                 self.refresh_post(ticket_id)  # the post says it has been answered (once, not at every reply)
+            if via and direction in ("worker", "note"):
+                self.mirror(ticket_id, mid, via, worker_id)
         return mid
+
+    def mirror(self, ticket_id: int, message_id: int, via: str, worker_id: str = "") -> None:
+        """Show a worker's reply or note, written in ``via`` (the console, the CLI), in the ticket's staff thread.
+
+        One queue (issue 15): a colleague on Telegram sees the whole conversation. A durable
+        outbox row for the staff group (the person's own copy is a separate row, or the web
+        page's poll), only for a ticket posted there. Its picture, if any, goes with it.
+        """
+        t = self.require(ticket_id)
+        if not (t.staff_message_id or t.thread_id):
+            return  # not on Telegram (yet): the post, when made, says the ticket was answered
+        row = self.db.execute(f"SELECT direction, text FROM {TICKET_MESSAGES} WHERE id = ?", [message_id]).fetchone()
+        if row is None:
+            return
+        direction, text = row
+        worker = self.worker(worker_id) if worker_id else None
+        name = (worker or {}).get("name") or t.worker_name or ""
+        where = messages.STAFF_VIA.get(via, via)
+        if direction == "note":
+            line = messages.STAFF_MIRROR_NOTE
+        elif text == PHOTO_MARK:
+            line = messages.STAFF_MIRROR_PHOTO
+        else:
+            line = messages.STAFF_MIRROR_REPLY
+        self.out.enqueue(STAFF_CHANNEL, STAFF_CHAT, KIND_MIRROR, line.format(ticket=t.id, name=name, via=where,
+                                                                             text=text),
+                         user_id=t.user_id, ticket_id=t.id, ticket_message_id=message_id, priority=PRIORITY_STAFF)
+        logger.info("ticket %d: message %d from %s mirrored to the staff group", t.id, message_id, via)
 
     def worker_replies(self, ticket_id: int) -> int:
         """How many messages social workers have sent the person on this ticket."""
@@ -375,9 +421,17 @@ class Handoff:
         return [Ticket.from_row(r) for r in rows]
 
     def mark_notified(self, ticket_id: int, staff_message_id: int) -> None:
-        """The staff group has the ticket."""
-        self.db[TICKETS].update(ticket_id, {"notified": 1, "staff_message_id": staff_message_id,
-                                            "last_alert_at": utcnow()})
+        """The staff group has the ticket.
+
+        A ticket posted again (raised to urgent) leaves its old post with a 接单 button: it is
+        remembered like an urgent reminder, so the next reminder or a claim anywhere removes it.
+        """
+        changes: dict[str, Any] = {"notified": 1, "staff_message_id": staff_message_id, "last_alert_at": utcnow()}
+        old = self.get(ticket_id)
+        if old is not None and old.staff_message_id and old.staff_message_id != staff_message_id \
+                and not old.alert_message_id:
+            changes["alert_message_id"] = old.staff_message_id
+        self.db[TICKETS].update(ticket_id, changes)
 
     def mark_notify_failed(self, ticket_id: int, base_seconds: float = 5.0, max_seconds: float = 300.0) -> float:
         """Posting failed: try again later, backing off exponentially. Returns the delay."""
@@ -399,9 +453,13 @@ class Handoff:
         )
         return [Ticket.from_row(r) for r in rows]
 
-    def mark_alerted(self, ticket_id: int) -> None:
-        """An urgent reminder was posted."""
-        self.db[TICKETS].update(ticket_id, {"last_alert_at": utcnow()})
+    def mark_alerted(self, ticket_id: int, message_id: int | None = None) -> None:
+        """An urgent reminder was posted (``message_id``: the one that now carries the 接单 button)."""
+        self.db[TICKETS].update(ticket_id, {"last_alert_at": utcnow(), "alert_message_id": message_id})
+
+    def clear_alert(self, ticket_id: int) -> None:
+        """The ticket's reminder no longer has a 接单 button (edited after a claim): nothing left to edit."""
+        self.db[TICKETS].update(ticket_id, {"alert_message_id": None})
 
     # ---- social workers ----------------------------------------------------------------------
 
@@ -448,12 +506,15 @@ class Handoff:
         worker = self.worker(worker_id)
         return str((worker or {}).get("password_hash") or "")
 
-    def add_note(self, ticket_id: int, worker_id: str, text: str) -> int:
-        """A social worker's note on a ticket: kept with the ticket, never sent to the person."""
+    def add_note(self, ticket_id: int, worker_id: str, text: str, via: str = "") -> int:
+        """A social worker's note on a ticket: kept with the ticket, never sent to the person.
+
+        ``via`` ("web", "cli"): also shown in the ticket's staff thread on Telegram (``mirror``).
+        """
         self.require(ticket_id)
         if self.worker(worker_id) is None:
             raise HandoffError(f"user {worker_id} is not an authorised social worker")
-        return self.add_message(ticket_id, "note", text)
+        return self.add_message(ticket_id, "note", text, via=via, worker_id=worker_id)
 
     def set_outcome(self, ticket_id: int, outcome: str) -> None:
         """How a closed ticket ended (解决 / 转介 / 无法联系 / 其他)."""

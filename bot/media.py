@@ -437,14 +437,16 @@ def _attach_last(engine: Engine, ticket_id: int, item: MediaItem) -> None:
         engine.store.db[MEDIA].update(item.id, {"ticket_id": ticket_id})
 
 
-def worker_photo(engine: Engine, ticket_id: int, data: bytes, caption: str = "") -> MediaItem:
+def worker_photo(engine: Engine, ticket_id: int, data: bytes, caption: str = "", via: str = "") -> MediaItem:
     """A social worker's picture for the person of a ticket: stored, then queued like their words.
 
     ``MediaError`` when it is not a picture or too big. The caller checks the worker may reply.
+    ``via`` ("web"): sent from outside Telegram, so the picture is also shown in the ticket's staff thread.
     """
     ticket = engine.handoff.require(ticket_id)
     item = engine.media.save(ticket.user_id, data, expected=PHOTO, ticket_id=ticket.id, sender="worker")
     with engine.store.db.atomic():  # the file is linked before any channel can send the message
-        mid = engine.handoff.add_message(ticket.id, "worker", caption.strip() or PHOTO_MARK, delivered=False)
+        mid = engine.handoff.add_message(ticket.id, "worker", caption.strip() or PHOTO_MARK, delivered=False,
+                                         via=via)
         engine.media.attach(item.id, ticket.id, mid)
     return item

@@ -32,6 +32,11 @@ STAFF_URGENT = "🚨🚨 紧急工单 #{ticket} 🚨🚨 请马上接单！"
 STAFF_URGENT_REPEAT = "🚨 紧急工单 #{ticket} 还没有人接，请马上接单！"
 STAFF_RELAY = "#{ticket} 居民说：{text}"
 STAFF_CLAIMED_SHORT = "接单成功"
+# A social worker's words written outside Telegram, shown in the ticket's staff thread (never sent to the person).
+STAFF_MIRROR_REPLY = "#{ticket} {name}（{via}）回复：{text}"
+STAFF_MIRROR_PHOTO = "#{ticket} {name}（{via}）给对方发了一张图片 {text}"
+STAFF_MIRROR_NOTE = "#{ticket} {name}（{via}）备注：{text}"
+STAFF_VIA = {"web": "网页工作台", "cli": "命令行"}
 STAFF_CLAIMED_BY = "✅ 已由{name}接单"
 # The ticket's post in the staff group shows where the ticket is now, whichever channel changed it.
 STAFF_POST_ANSWERED = "💬 社工已回复对方"
@@ -40,6 +45,7 @@ STAFF_POST_OUTCOME = "结果：{outcome}"
 STAFF_POST_ENDED_BY_PERSON = "☑️ 对方自己结束了对话"
 STAFF_THREAD_OPENED = "工单 #{ticket} 由{name}接手。在这里回复的话会转给对方；结束时发 /close 备注"
 STAFF_HISTORY = "等待期间对方说过："
+STAFF_HISTORY_WHO = {"user": "人", "worker": "社工", "system": "系统", "note": "备注"}
 STAFF_NOT_WORKER = "只有登记过的社工才能接单、回复和结束工单。"
 STAFF_TAKEN = "这个工单已经有人接了，或者已经结束。"
 STAFF_CLAIM_FIRST = "请先点“接单”，再回复。"

@@ -42,7 +42,10 @@ KIND_STAFF = "staff"  # a note to the staff group (a claimed ticket's history)
 # The ticket's post in the staff group is edited to show the ticket as it is now (claimed, answered,
 # closed), whichever channel changed it: the row carries only the ticket, the text is made when sent.
 KIND_POST = "post"
-KINDS = (KIND_REPLY, KIND_WORKER, KIND_SYSTEM, KIND_RELAY, KIND_STAFF, KIND_POST)
+# A social worker's reply or note written outside Telegram (the web console, `linli handoff`), shown in the
+# ticket's staff thread so colleagues there see the whole conversation. Never sent to the person.
+KIND_MIRROR = "mirror"
+KINDS = (KIND_REPLY, KIND_WORKER, KIND_SYSTEM, KIND_RELAY, KIND_STAFF, KIND_POST, KIND_MIRROR)
 
 
 @dataclass(frozen=True)

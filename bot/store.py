@@ -11,8 +11,9 @@ import json
 import logging
 import re
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import sqlite_utils
 
@@ -205,17 +206,52 @@ def _v8(db: sqlite_utils.Database) -> None:
         db.execute(f"UPDATE {MEDIA} SET path = ? WHERE id = ?", [re.split(r"[\\/]", path)[-1], media_id])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+def _v9(db: sqlite_utils.Database) -> None:
+    """One queue (issue 15): the ticket's other staff-group message with a 接单 button (its newest urgent reminder)."""
+    if "alert_message_id" not in db[TICKETS].columns_dict:
+        db[TICKETS].add_column("alert_message_id", int)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+
+
+class Database(sqlite_utils.Database):
+    """sqlite-utils' Database whose outermost ``atomic()`` takes the write lock at once (BEGIN IMMEDIATE).
+
+    ``linli serve`` and the Telegram bot write one file from two processes (issue 15). A plain
+    BEGIN followed by sqlite-utils' schema reads, then an INSERT, fails at once with "database is
+    locked" when the other process committed in between (a read cannot become a write on an old
+    snapshot, and SQLite does not wait busy_timeout for that). Taken at BEGIN, the lock is waited for.
+    """
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:  # type: ignore[override]
+        """One transaction (nested blocks are savepoints, as in sqlite-utils)."""
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
 
 
 def open_db(path: str | Path | None) -> sqlite_utils.Database:
     """Open (creating if needed) the SQLite file; ``None`` or ``":memory:"`` gives an in-memory one."""
     if path is None or str(path) == ":memory:":
-        db = sqlite_utils.Database(memory=True)
+        db = Database(memory=True)
     else:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False)
-        db = sqlite_utils.Database(conn)
+        db = Database(conn)
         db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA busy_timeout=10000")
     migrate(db)

@@ -47,6 +47,7 @@ from bot.errors import ChatbotError, HandoffError
 from bot.handoff import Ticket
 from bot.models import IncomingMessage, Reply
 from bot.outbox import (
+    KIND_MIRROR,
     KIND_POST,
     KIND_RELAY,
     KIND_REPLY,
@@ -62,7 +63,7 @@ from bot.outbox import (
 from bot.privacy import mask
 from bot.reminders import set_followup
 from bot.telegram_media import NON_TEXT_OTHER, TelegramMedia
-from bot.telegram_post import claim_keyboard, edit_post, post_view
+from bot.telegram_post import edit_post, post_view, repeat_urgent
 from nlu.timeexpr import describe
 
 # PTB 22 is moving durations (RetryAfter.retry_after) to datetime.timedelta and warns on the old
@@ -339,7 +340,9 @@ class TelegramChannel(TelegramMedia):
                                     reply_to_message_id=ticket.staff_message_id, reply_markup=markup)
         else:
             sent = await self._send(bot, self.staff_chat_id, text, media, reply_markup=markup)
-        if item.kind == KIND_RELAY and item.ticket_message_id is not None:
+        if item.kind in (KIND_RELAY, KIND_MIRROR) and item.ticket_message_id is not None:
+            # A reply to this copy (in a group without topics) finds the ticket. A mirror is never marked
+            # delivered here: the person's own copy is another row (or the web page's poll).
             self.handoff.set_staff_message(item.ticket_message_id, sent.message_id)
 
     async def _flush(self, bot: Any, chat_id: int | str) -> bool:
@@ -395,13 +398,10 @@ class TelegramChannel(TelegramMedia):
                     break  # the staff chat is failing: keep the order, the job tries again
             for ticket in self.handoff.urgent_unclaimed(self.h["urgent_repeat_minutes"] * 60):
                 try:
-                    await bot.send_message(self.staff_chat_id, messages.STAFF_URGENT_REPEAT.format(ticket=ticket.id),
-                                           reply_markup=claim_keyboard(ticket.id),
-                                           reply_to_message_id=ticket.staff_message_id)
+                    await repeat_urgent(bot, self.staff_chat_id, self.handoff, ticket)
                 except TelegramError as exc:
                     logger.error("ticket %d: urgent reminder failed (%s)", ticket.id, exc)
                     break
-                self.handoff.mark_alerted(ticket.id)
         await self._flush(bot, STAFF_CHAT)
 
     async def _notify(self, bot: Any, ticket: Ticket) -> bool:
@@ -579,7 +579,7 @@ class TelegramChannel(TelegramMedia):
                 logger.error("ticket %d: could not create a forum topic (%s); using a reply thread", ticket.id, exc)
         self.handoff.set_thread(ticket.id, thread_id)
         ticket = self.handoff.require(ticket.id)
-        history = "\n".join(f"{'人' if m['direction'] == 'user' else '社工'}：{m['text']}"
+        history = "\n".join(f"{messages.STAFF_HISTORY_WHO.get(m['direction'], '社工')}：{m['text']}"
                             for m in self.handoff.messages(ticket.id))
         intro = messages.STAFF_THREAD_OPENED.format(ticket=ticket.id, name=ticket.worker_name) + "\n" + ticket.summary
         if history:

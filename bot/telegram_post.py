@@ -6,6 +6,12 @@ itself), ``Handoff.refresh_post`` writes a ``post`` row to the durable outbox, a
 delivery job edits the post with the text made here from the ticket at that moment. The row
 carries no text, so several changes in a row end in one edit showing the last state, and it
 works when the console and the bot are separate processes on one database.
+
+An urgent ticket nobody claims is announced again every ``handoff.urgent_repeat_minutes``
+(``repeat_urgent``), each reminder with its own 接单 button for a one-tap claim. Only the newest
+reminder keeps its button (posting one removes the previous one's), and the ticket remembers it
+(``alert_message_id``), so the same ``post`` row that edits the post after a claim anywhere also
+edits that reminder: no 接单 button is left in the group for a ticket that is no longer waiting.
 """
 
 from __future__ import annotations
@@ -70,9 +76,43 @@ async def edit_post(bot: Any, chat_id: int, handoff: Handoff, ticket_id: int | N
     if ticket is None or not target:
         return  # not posted yet: the post will show the ticket as it is then
     text, markup = post_view(handoff, ticket)
+    await _edit(bot, chat_id, ticket.id, target, text, markup)
+    if message_id is None and ticket.alert_message_id and ticket.status != "waiting":
+        # Claimed (or closed) anywhere: the reminder's 接单 button goes too, and it shows the ticket now.
+        await _edit(bot, chat_id, ticket.id, ticket.alert_message_id, text, markup)
+        handoff.clear_alert(ticket.id)
+
+
+async def _edit(bot: Any, chat_id: int, ticket_id: int, message_id: int, text: str,
+                markup: InlineKeyboardMarkup | None) -> None:
     try:
-        await bot.edit_message_text(text, chat_id=chat_id, message_id=target, reply_markup=markup)
+        await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
-            logger.warning("ticket %d: the staff post %s could not be edited (%s); left as it is", ticket.id, target,
-                           exc)
+            logger.warning("ticket %d: the staff message %s could not be edited (%s); left as it is", ticket_id,
+                           message_id, exc)
+
+
+async def repeat_urgent(bot: Any, chat_id: int, handoff: Handoff, ticket: Ticket) -> None:
+    """Announce an unclaimed urgent ticket again, with a 接单 button; the previous reminder loses its button.
+
+    Raises TelegramError (network, 429) when the group could not be reached; the delivery job
+    tries again at its next run. A previous reminder Telegram will not edit (deleted, too old)
+    is logged and left.
+    """
+    now = handoff.get(ticket.id)
+    if now is None or now.status != "waiting":
+        return  # claimed a moment ago (maybe in the console): its post row edits the post
+    ticket = now
+    if ticket.alert_message_id:
+        try:
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=ticket.alert_message_id,
+                                                reply_markup=None)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                logger.warning("ticket %d: the 接单 button of reminder %s could not be removed (%s)", ticket.id,
+                               ticket.alert_message_id, exc)
+        handoff.clear_alert(ticket.id)
+    sent = await bot.send_message(chat_id, messages.STAFF_URGENT_REPEAT.format(ticket=ticket.id),
+                                  reply_markup=claim_keyboard(ticket.id), reply_to_message_id=ticket.staff_message_id)
+    handoff.mark_alerted(ticket.id, sent.message_id)

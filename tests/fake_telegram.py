@@ -39,6 +39,7 @@ class FakeBotAPI:
         self.sent_at: list[tuple[float, int, str]] = []  # (time.monotonic(), chat, text) of each sendMessage
         self.files: dict[str, bytes] = {}  # file_id -> bytes, served by getFile and the file URL
         self.uploads: list[tuple[str, dict[str, Any], bytes]] = []  # (method, params, file) of sendPhoto/sendVoice
+        self.posted: list[dict[str, Any]] = []  # every message the bot sent (as answered: with its message_id)
         self.lock = threading.Lock()
         self._update_id = 0
         self._message_id = 1000
@@ -245,7 +246,10 @@ class FakeBotAPI:
         if method == "sendMessage":
             with self.lock:
                 self.sent_at.append((time.monotonic(), int(params["chat_id"]), str(params.get("text", ""))))
-            return 200, self._message(params)
+            msg = self._message(params)
+            with self.lock:
+                self.posted.append(msg)
+            return 200, msg
         if method in ("sendPhoto", "sendVoice", "sendDocument"):
             kind = {"sendPhoto": "photo", "sendVoice": "voice", "sendDocument": "document"}[method]
             data = params.pop("_file", b"")
@@ -257,6 +261,8 @@ class FakeBotAPI:
                 msg["caption"] = params["caption"]
             msg[kind] = ([{"file_id": "sent", "file_unique_id": "sent", "width": 1, "height": 1}] if kind == "photo"
                          else {"file_id": "sent", "file_unique_id": "sent", "duration": 1})
+            with self.lock:
+                self.posted.append(msg)
             return 200, msg
         if method == "getFile":
             file_id = str(params.get("file_id"))

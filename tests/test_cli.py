@@ -134,7 +134,7 @@ def test_chat_jsonl_keeps_state_per_user_and_never_crashes(make_engine):
      ["knowledge", "build"], ["knowledge", "validate"], ["knowledge", "search"], ["workers", "add"], ["workers", "list"],
      ["handoff", "list"], ["handoff", "claim"], ["handoff", "reply"], ["handoff", "close"], ["handoff", "show"],
      ["privacy", "export"], ["privacy", "purge"], ["handoff", "outbox"], ["test", "conversations"],
-     ["handoff", "remind"], ["handoff", "reminders"]],
+     ["handoff", "remind"], ["handoff", "reminders"], ["handoff", "note"]],
 )
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -157,7 +157,7 @@ def test_readme_is_short_and_the_command_list_names_every_command():
                 "linli knowledge validate", "linli knowledge search", "linli workers add", "linli workers list",
                 "linli handoff list", "linli handoff claim", "linli handoff reply", "linli handoff close",
                 "linli privacy export", "linli privacy purge", "linli handoff outbox", "linli test conversations",
-                "linli handoff remind", "linli handoff reminders", "linli backup", "linli serve"):
+                "linli handoff remind", "linli handoff reminders", "linli backup", "linli serve", "linli handoff note"):
         assert cmd in cli_doc, cmd
 
 

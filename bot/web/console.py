@@ -243,11 +243,11 @@ class Console:
                     return "claim_first" if t.status == "waiting" else "closed"
                 if t.worker_id != worker_id:
                     return "not_yours"
-                h.add_message(t.id, "worker", text, delivered=False)
+                h.add_message(t.id, "worker", text, delivered=False, via="web")  # also shown on Telegram
             elif action == "note":
                 if not text:
                     return "empty"
-                h.add_note(t.id, worker_id, text)
+                h.add_note(t.id, worker_id, text, via="web")
             elif action == "close":
                 outcome = str(body.get("outcome") or "")
                 if outcome not in texts.OUTCOMES:

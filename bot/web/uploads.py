@@ -168,7 +168,7 @@ def console_media_routes(channel: WebChannel, console: Any, api: Any) -> list[Ro
             if t.worker_id != session.worker_id:
                 return "not_yours"
             try:
-                item = worker_photo(engine, tid, data)
+                item = worker_photo(engine, tid, data, via="web")
             except MediaError as exc:
                 logger.warning("console: worker %s picture for ticket %d refused: %s", session.worker_id, tid, exc)
                 return "media"
