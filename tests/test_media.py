@@ -267,7 +267,7 @@ def test_rows_name_files_relative_to_the_media_directory_so_the_data_can_move(tm
 
 
 def test_migration_rewrites_absolute_paths_of_older_databases(tmp_path):
-    from bot.store import migrate
+    from bot.store import MIGRATIONS, migrate
 
     db = open_db(tmp_path / "linli.db")
     store = MediaStore(db, tmp_path / "linli-media")
@@ -276,6 +276,6 @@ def test_migration_rewrites_absolute_paths_of_older_databases(tmp_path):
     db[MEDIA].update(a.id, {"path": f"/srv/old-place/linli-media/{a.path}"})
     db[MEDIA].update(b.id, {"path": f"C:\\linli\\linli-media\\{b.path}"})
     db.execute("PRAGMA user_version=7")
-    assert migrate(db) == 8
+    assert migrate(db) == len(MIGRATIONS)  # 8 rewrote the paths; later steps run too
     assert [r["path"] for r in db.query(f"SELECT path FROM {MEDIA} ORDER BY id")] == [a.path, b.path]
     assert store.get(a.id).read() == JPEG and store.get(b.id).read() == PNG
