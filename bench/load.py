@@ -5,7 +5,10 @@ Usage:
     python bench/load.py --mode telegram --users 100 --messages 5
                                                # through the real Telegram Application and a fake Bot API
     python bench/load.py --mode web [--concurrency 8]
-                                               # through `linli serve`'s HTTP API, with a worker in the console
+                                               # through `linli serve`'s HTTP API, with a worker in the console:
+                                               # closed loop, 8 requests in flight (overload)
+    python bench/load.py --mode web --think 20 # the same, open: 1,000 pages open at once, people typing
+                                               # (bench/load_web.py says what each model means)
 
 Engine mode drives Engine.handle (NLU + dialogue + SQLite file in WAL mode) one message at
 a time, as the Telegram handlers do. Telegram mode pushes updates into the fake Bot API
@@ -237,186 +240,23 @@ def telegram_mode(args: argparse.Namespace) -> None:
           f"{'OK' if stored == total else 'MISMATCH'}")
 
 
-def web_mode(args: argparse.Namespace) -> int:
-    """Sessions of the chat page against a real `linli serve` (its own process), a worker in the console.
-
-    Each session is a cookie (``linli_id``); 1 in 20 asks for a social worker and consents. A
-    worker signed in to /console claims every waiting ticket and replies once; the pages poll
-    /api/poll now and then, as an open page does. Counted: every message stored, every reply
-    stored, every ticket, and every worker reply delivered exactly once (by a poll or before the
-    next answer). Latency is per POST /api/chat as the client sees it, queueing included.
-    """
-    import asyncio
-    import re
-    import secrets
-    import socket
-    import subprocess
-
-    import httpx
-
-    from bot.handoff import Handoff
-    from bot.web.auth import hash_password
-
-    settings = project_settings()
-    train_model(settings)
-    pool = [e.text for e in load_training_data(ROOT / "tests" / "heldout" / "heldout.yml").examples
-            if e.intent not in ("privacy_delete", "request_human") and not e.intent.startswith("urgent")]
-    rng = random.Random(7)
-    password = "load test password"
-    with tempfile.TemporaryDirectory() as tmp:
-        db_path = Path(tmp) / "load.db"
-        h = Handoff(open_db(db_path))
-        h.add_worker("900", "压测社工")
-        h.set_password_hash("900", hash_password(password))
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--db", str(db_path), "--port", str(port)],
-                                  cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        sessions = {u: secrets.token_urlsafe(18) for u in range(args.users)}
-        plan = {u: messages_for(u, args.messages, pool, rng) for u in range(args.users)}
-        for u in range(args.users):
-            if u % 20 == 11 and args.messages >= 4:
-                at = rng.randrange(1, args.messages - 2)
-                plan[u][at:at + 2] = ["找社工", "可以"]
-        lat: list[float] = []
-        errors = 0
-        replies = Counter()
-        delivered = Counter()  # worker replies seen by each person
-        worker_sent = Counter()
-        asked = {f"web:{sessions[u]}" for u in range(args.users) if "可以" in plan[u]}
-        opened = Counter()  # hand-offs each page saw start (asked for, or urgent words in the pool)
-        in_handoff: dict[str, bool] = {}
-        done = asyncio.Event()
-
-        async def wait_up(client: httpx.AsyncClient) -> None:
-            for _ in range(600):
-                try:
-                    if (await client.get(base + "/webhooks/rest/")).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
-            raise SystemExit("linli serve did not start")
-
-        def count_worker(user: str, msgs: list[dict]) -> None:
-            delivered[user] += sum(1 for m in msgs if "我是压测社工" in m["text"])
-
-        async def person(client: httpx.AsyncClient, u: int, gate: asyncio.Semaphore) -> None:
-            nonlocal errors
-            cookie = {"Cookie": f"linli_id={sessions[u]}"}
-            user = f"web:{sessions[u]}"
-            for i, text in enumerate(plan[u]):
-                async with gate:
-                    s = time.perf_counter()
-                    try:
-                        r = await client.post(base + "/api/chat", json={"message": text}, headers=cookie)
-                        r.raise_for_status()
-                        data = r.json()
-                    except (httpx.HTTPError, ValueError):
-                        errors += 1
-                        continue
-                    finally:
-                        lat.append((time.perf_counter() - s) * 1000)
-                    replies[user] += len(data["messages"])
-                    count_worker(user, data["messages"])
-                    if data["handoff"] is not None and not in_handoff.get(user):
-                        opened[user] += 1  # the page showed a new hand-off
-                    in_handoff[user] = data["handoff"] is not None
-                    if i % 5 == 4:
-                        r = await client.get(base + "/api/poll", headers=cookie)
-                        count_worker(user, r.json()["messages"])
-
-        async def worker(client: httpx.AsyncClient) -> None:
-            page = await client.get(base + "/console/login")
-            token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-            await client.post(base + "/console/login", data={"worker": "900", "password": password, "csrf": token})
-            csrf = re.search(r'"csrf": ?"([^"]+)"', (await client.get(base + "/console")).text).group(1)
-            headers = {"X-CSRF-Token": csrf}
-            while True:
-                queue = (await client.get(base + "/console/api/queue")).json()
-                for t in queue["open"]:
-                    if t["status"] == "waiting":
-                        await client.post(f"{base}/console/api/tickets/{t['id']}/claim", json={}, headers=headers)
-                        card = await client.post(f"{base}/console/api/tickets/{t['id']}/reply",
-                                                 json={"text": "您好，我是压测社工"}, headers=headers)
-                        if card.status_code == 200:
-                            worker_sent[t["id"]] += 1
-                if done.is_set() and not any(t["status"] == "waiting" for t in queue["open"]):
-                    return
-                await asyncio.sleep(0.5)
-
-        async def run() -> float:
-            limits = httpx.Limits(max_connections=args.concurrency + 4)
-            async with httpx.AsyncClient(timeout=60, limits=limits) as client, \
-                    httpx.AsyncClient(timeout=60) as staff:
-                await wait_up(client)
-                gate = asyncio.Semaphore(args.concurrency)
-                t0 = time.perf_counter()
-                staff_task = asyncio.create_task(worker(staff))
-                await asyncio.gather(*(person(client, u, gate) for u in range(args.users)))
-                wall = time.perf_counter() - t0
-                done.set()
-                await staff_task
-                for u in range(args.users):  # the open pages' last look
-                    r = await client.get(base + "/api/poll", headers={"Cookie": f"linli_id={sessions[u]}"})
-                    count_worker(f"web:{sessions[u]}", r.json()["messages"])
-                return wall
-
-        try:
-            wall = asyncio.run(run())
-        finally:
-            server.terminate()
-            server.wait(30)
-        db = open_db(db_path)
-
-        def per_user(sql: str) -> Counter:
-            return Counter({row[0]: row[1] for row in db.execute(sql)})
-
-        got_in = per_user("SELECT user_id, COUNT(*) FROM transcript WHERE direction = 'in' GROUP BY user_id")
-        got_out = per_user("SELECT user_id, COUNT(*) FROM transcript WHERE direction = 'out' GROUP BY user_id")
-        tickets = per_user("SELECT user_id, COUNT(*) FROM tickets GROUP BY user_id")
-        owner = {row[0]: row[1] for row in db.execute("SELECT id, user_id FROM tickets")}
-    total = args.users * args.messages
-    users = [f"web:{sessions[u]}" for u in range(args.users)]
-    # A reply shown before an answer is in the transcript too; poll deliveries are not.
-    bad_in = [u for u in users if got_in[u] != args.messages]
-    missing_tickets = [u for u in asked if tickets[u] < 1]
-    ticket_mismatch = [u for u in users if tickets[u] != opened[u]]
-    sent_to = Counter()
-    for tid, n in worker_sent.items():
-        sent_to[owner[tid]] += n
-    undelivered = [u for u in users if delivered[u] != sent_to[u]]
-    print(f"load, web mode: {args.users} sessions x {args.messages} messages = {total} POST /api/chat "
-          f"(linli serve in its own process, {args.concurrency} in flight)")
-    print(f"throughput      {total / wall:.0f} messages/s ({wall:.1f} s)")
-    print(f"latency         p50 {pct(lat, 50):.2f} ms  p95 {pct(lat, 95):.2f} ms  p99 {pct(lat, 99):.2f} ms  "
-          f"max {max(lat):.1f} ms   target p95 <= 50 ms")
-    print(f"errors          {errors}")
-    print(f"count check     messages stored {sum(got_in[u] for u in users)}/{total}, replies stored "
-          f"{sum(got_out[u] for u in users)} (received {sum(replies.values())}, plus worker words shown before an "
-          f"answer), tickets stored {sum(tickets.values())}/{sum(opened.values())} seen opening ({len(asked)} asked for a social worker, the rest urgent words), worker replies {sum(worker_sent.values())} sent, "
-          f"{sum(delivered.values())} delivered")
-    failed = {k: v for k, v in {"errors": errors, "sessions with messages missing": len(bad_in),
-                                 "hand-offs without one ticket": len(missing_tickets),
-                                 "sessions whose tickets differ from what the page saw": len(ticket_mismatch),
-                                 "worker replies not delivered exactly once": len(undelivered)}.items() if v}
-    print("result          " + ("OK" if not failed else "FAIL: " + ", ".join(f"{k} {v}" for k, v in failed.items())))
-    return 1 if failed else 0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", choices=("engine", "telegram", "web"), default="engine")
     ap.add_argument("--users", type=int, default=1000)
     ap.add_argument("--messages", type=int, default=20)
-    ap.add_argument("--concurrency", type=int, default=8, help="web mode: requests in flight at once")
+    ap.add_argument("--concurrency", type=int, default=8,
+                    help="web mode, closed loop: requests in flight at once, each sent when the last is answered")
+    ap.add_argument("--think", type=float, default=None, metavar="SECONDS",
+                    help="web mode, open: every page open at once, each person's next message a mean SECONDS "
+                         "after the reply (exponential), pages polling as chat.js does")
     args = ap.parse_args()
     if args.mode == "engine":
         sys.exit(engine_mode(args))
     if args.mode == "web":
-        sys.exit(web_mode(args))
+        from load_web import web_mode
+
+        sys.exit(web_mode(args, messages_for))
     telegram_mode(args)
 
 

@@ -49,6 +49,14 @@ _CN = {c: str(d) for d, cs in enumerate(
     ["〇零○", "一幺壹", "二两兩贰貳", "三叁参參", "四肆", "五伍", "六陆陸", "七柒", "八捌", "九玖"]) for c in cs}
 _CN_RUN = re.compile(f"[{''.join(_CN)}0-9](?:[ .-]{{0,2}}[{''.join(_CN)}0-9]){{3,}}")
 _OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # Arabic-Indic, Devanagari … digits
+_ANY_CN = re.compile(f"[{''.join(_CN)}]")
+_ASCII_DIGIT = re.compile("[0-9]")
+# What can become a digit in ``_normalise``: any decimal digit (full-width, Arabic-Indic …), a
+# Chinese numeral, or a character that OpenCC's t2s turns into one (叄 蔘 參 兩 and compatibility
+# forms of 零 六 陸; tests/test_privacy.py checks every character). A text without any of them has
+# no number to mask, so ``mask`` returns it without normalising (most texts, and nearly every
+# string of the dialogue state, which is masked on every turn).
+_MAYBE_NUMBER = re.compile(f"[\\d{''.join(_CN)}叄蔘\uf96b\uf978\uf9b2\uf9d1\uf9d3]")
 
 _S = r"[ .-]{1,3}"  # what people put between groups of digits (after normalising)
 _ID = re.compile(
@@ -93,7 +101,7 @@ def _normalise(text: str) -> str:
     n = simple.translate(_HALF)
     if _OTHER_DIGIT.search(n):
         n = _OTHER_DIGIT.sub(lambda m: str(int(m.group())), n)
-    if any(c in _CN for c in n):
+    if _ANY_CN.search(n):
         n = _CN_RUN.sub(_cn_digits, n)
     return n
 
@@ -144,10 +152,10 @@ def _spans(n: str) -> list[tuple[int, int, bool]]:
 
 def mask(text: str) -> str:
     """The text with codes, ID, bank-card and phone numbers masked, in the person's own words."""
-    if not text:
+    if not text or not _MAYBE_NUMBER.search(text):
         return text
     n = _normalise(text)
-    if not any("0" <= c <= "9" for c in n):
+    if not _ASCII_DIGIT.search(n):
         return text
     spans = _spans(n)
     if not spans:

@@ -149,19 +149,23 @@ class Reminders:
 
     # ---- sending ---------------------------------------------------------------------------
 
+    def due(self, user_id: str | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Active reminders whose time has come, oldest first (only reads; ``fire_due`` sends them)."""
+        sql = f"SELECT * FROM {REMINDERS} WHERE status = 'active' AND due_at <= ?"
+        args: list[Any] = [_utc(now or self.now())]
+        if user_id is not None:
+            sql += " AND user_id = ?"
+            args.append(user_id)
+        return list(self.db.query(sql + " ORDER BY due_at, id", args))
+
     def fire_due(self, user_id: str | None = None) -> list[int]:
         """Every reminder whose time has come becomes an outbox row; returns the outbox ids.
 
         Each reminder moves on (next time, or done) in the transaction that enqueues it.
         """
         now = self.now()
-        sql = f"SELECT * FROM {REMINDERS} WHERE status = 'active' AND due_at <= ?"
-        args: list[Any] = [_utc(now)]
-        if user_id is not None:
-            sql += " AND user_id = ?"
-            args.append(user_id)
         sent = []
-        for row in list(self.db.query(sql + " ORDER BY due_at, id", args)):
+        for row in self.due(user_id, now):
             r = Reminder.from_row(row)
             with self.db.atomic():
                 current = self.db.execute(f"SELECT status, due_at FROM {REMINDERS} WHERE id = ?", [r.id]).fetchone()

@@ -31,6 +31,7 @@ What "the bot did not help" means (issue 16), counted by ``unhelped``:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -777,14 +778,23 @@ def needs_by_region(db: sqlite_utils.Database, lo: str, hi: str, tz: ZoneInfo,
 
 
 def labels_and_flows(settings: Any) -> tuple[dict[str, str], dict[str, tuple[str, list[str]]]]:
-    """Chinese intent labels (training-data metadata) and tutorial titles and step names."""
+    """Chinese intent labels (training-data metadata) and tutorial titles and step names.
+
+    Read once per process (about a second of YAML): ``linli serve`` reads them at start-up, so
+    the console's first ticket card does not hold up everyone's messages on the engine thread.
+    """
+    return _labels_and_flows(str(settings.training_data), str(settings.flows_dir))
+
+
+@functools.lru_cache(maxsize=4)
+def _labels_and_flows(training_data: str, flows_dir: str) -> tuple[dict[str, str], dict[str, tuple[str, list[str]]]]:
     from dialogues.loader import load_flows
     from nlu.training_data import load_training_data
 
-    data = load_training_data(settings.training_data)
+    data = load_training_data(Path(training_data))
     labels = {i: str(data.intent_metadata.get(i, {}).get("label") or i) for i in data.intents}
     labels["nlu_fallback"] = "没听懂"
-    flows = load_flows(Path(settings.flows_dir), set(data.intents))
+    flows = load_flows(Path(flows_dir), set(data.intents))
     info = {f.id: (f.title, [_step_name(s.text) for s in f.steps]) for f in flows.values()}
     return labels, info
 

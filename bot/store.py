@@ -7,6 +7,7 @@ The knowledge base lives in the same file, in its own tables (``knowledge/kb.py`
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -222,6 +223,12 @@ class Database(sqlite_utils.Database):
     BEGIN followed by sqlite-utils' schema reads, then an INSERT, fails at once with "database is
     locked" when the other process committed in between (a read cannot become a write on an old
     snapshot, and SQLite does not wait busy_timeout for that). Taken at BEGIN, the lock is waited for.
+
+    Reads: sqlite-utils runs every ``query`` in a savepoint (to refuse statements that return no
+    rows) and scans the SQL for its first keyword: three statements and a few hundred Python steps
+    per read, several times per message. A statement that starts with ``SELECT`` cannot write,
+    so ``query`` runs it as it is; anything else, or a result with two columns of one name (which
+    sqlite-utils renames), goes the usual way.
     """
 
     @contextmanager
@@ -242,6 +249,17 @@ class Database(sqlite_utils.Database):
         except BaseException:
             self.rollback()
             raise
+
+    def query(self, sql: str, params: Any = None) -> Iterator[dict[str, Any]]:  # type: ignore[override]
+        if not sql.startswith("SELECT "):
+            return super().query(sql, params)
+        if self._tracer:
+            self._tracer(sql, params)
+        cursor = self.conn.execute(sql, params) if params is not None else self.conn.execute(sql)
+        keys = [d[0] for d in cursor.description]
+        if len(set(keys)) != len(keys):
+            return super().query(sql, params)
+        return (dict(zip(keys, row)) for row in cursor)
 
 
 def open_db(path: str | Path | None) -> sqlite_utils.Database:
@@ -302,54 +320,51 @@ class Store:
         values in the state are masked like messages; a number of 11+ digits is not kept.
         """
         now = utcnow()
+        # Plain SQL on the connection: sqlite-utils' insert/upsert look the schema up (and open a
+        # savepoint) on every call, which cost more than the rest of the turn's storage together.
+        run = self.db.conn.execute
         with self.db.atomic():
             for event in events or ():
                 self._record_event(user_id, persona, event, now)
-            self.db[USERS].upsert(
-                {"user_id": user_id, "channel": channel, "persona": persona, "last_seen": now},
-                pk="user_id",
-            )
-            self.db.execute(
-                f"UPDATE {USERS} SET created_at = COALESCE(created_at, ?) WHERE user_id = ?", [now, user_id]
-            )
-            self.db[STATES].upsert(
-                {"user_id": user_id, "state": json.dumps(mask_data(state), ensure_ascii=False), "updated_at": now},
-                pk="user_id",
-            )
-            self.db[TRANSCRIPT].insert({**inbound, "text": mask(str(inbound.get("text") or "")), "user_id": user_id,
-                                        "direction": "in", "persona": persona, "created_at": now})
-            for text in outbound:
-                self.db[TRANSCRIPT].insert(
-                    {"user_id": user_id, "direction": "out", "text": mask(text), "flow": inbound.get("flow"),
-                     "step": inbound.get("step"), "created_at": now}
-                )
+            run(f"INSERT INTO {USERS} (user_id, channel, persona, last_seen, created_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(user_id) DO UPDATE SET channel = excluded.channel, persona = excluded.persona, "
+                f"last_seen = excluded.last_seen, created_at = COALESCE({USERS}.created_at, excluded.created_at)",
+                [user_id, channel, persona, now, now])
+            run(f"INSERT INTO {STATES} (user_id, state, updated_at) VALUES (?, ?, ?) ON CONFLICT(user_id) "
+                "DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                [user_id, json.dumps(mask_data(state), ensure_ascii=False), now])
+            row = {**inbound, "text": mask(str(inbound.get("text") or "")), "user_id": user_id, "direction": "in",
+                   "persona": persona, "created_at": now}
+            run(_insert_sql(TRANSCRIPT, tuple(row)), list(row.values()))
+            if outbound:
+                run_many = self.db.conn.executemany
+                run_many(f"INSERT INTO {TRANSCRIPT} (user_id, direction, text, flow, step, created_at) "
+                         "VALUES (?, 'out', ?, ?, ?, ?)",
+                         [(user_id, mask(text), inbound.get("flow"), inbound.get("step"), now) for text in outbound])
 
     def _record_event(self, user_id: str, persona: str, event: dict[str, Any], now: str) -> None:
         kind = event.get("type")
+        run = self.db.conn.execute
         if kind == "feedback":
-            self.db[FEEDBACK].insert({
-                "user_id": user_id, "kind": str(event.get("kind") or ""), "subject": str(event.get("subject") or ""),
-                "title": str(event.get("title") or ""),
-                "helpful": 1 if event.get("helpful") else 0, "persona": persona, "created_at": now,
-            })
+            run(f"INSERT INTO {FEEDBACK} (user_id, kind, subject, title, helpful, persona, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [user_id, str(event.get("kind") or ""), str(event.get("subject") or ""), str(event.get("title") or ""),
+                 1 if event.get("helpful") else 0, persona, now])
         elif kind == "flow_started":
-            self.db[TUTORIAL_RUNS].insert({
-                "user_id": user_id, "flow": event["flow"], "persona": persona, "started_at": now,
-                "last_step": int(event.get("step", 0)), "updated_at": now,
-            })
+            run(f"INSERT INTO {TUTORIAL_RUNS} (user_id, flow, persona, started_at, last_step, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", [user_id, event["flow"], persona, now, int(event.get("step", 0)), now])
         elif kind in ("flow_step", "flow_finished"):
-            row = self.db.execute(
+            row = run(
                 f"SELECT id, last_step FROM {TUTORIAL_RUNS} WHERE user_id = ? AND flow = ? AND finished_at IS NULL "
                 "ORDER BY id DESC LIMIT 1", [user_id, event["flow"]],
             ).fetchone()
             if row is None:
                 return  # a run that started before reports existed, or was deleted
-            update: dict[str, Any] = {"updated_at": now}
             if kind == "flow_finished":
-                update["finished_at"] = now
+                run(f"UPDATE {TUTORIAL_RUNS} SET updated_at = ?, finished_at = ? WHERE id = ?", [now, now, row[0]])
             else:
-                update["last_step"] = max(int(row[1] or 0), int(event.get("step", 0)))
-            self.db[TUTORIAL_RUNS].update(row[0], update)
+                step = max(int(row[1] or 0), int(event.get("step", 0)))
+                run(f"UPDATE {TUTORIAL_RUNS} SET updated_at = ?, last_step = ? WHERE id = ?", [now, step, row[0]])
 
     def recent_messages(self, user_id: str, limit: int = 10) -> list[dict[str, Any]]:
         """The last messages of a user's conversation, oldest first."""
@@ -463,6 +478,13 @@ class Store:
             if dry_run:
                 raise _DryRun(counts)  # rolls the transaction back
         return counts, files
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    """``INSERT INTO table (columns) VALUES (?, ...)``; the columns are our own keys, never a person's words."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
 
 
 def _unlink(paths: list[str]) -> None:

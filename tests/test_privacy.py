@@ -276,3 +276,25 @@ def test_export_and_purge(make_engine, tmp_path, capsys):
     assert "messages 2, states 1" in capsys.readouterr().out
     assert engine.store.load_state("tg:5") is None
     assert main(["--db", db, "privacy", "purge", "--older-than", "soon"]) == 1
+
+
+def test_mask_skips_only_texts_that_cannot_hold_a_number():
+    """``mask`` returns a text without normalising it when no character can become a digit.
+
+    Every character that normalising (t2s, full width, other scripts' digits, Chinese numerals)
+    turns into a digit or a numeral must be in the pre-check, or a number written with it would
+    never be masked.
+    """
+    from bot import privacy
+
+    digits = set("0123456789") | set(privacy._CN)
+    missed = []
+    for cp in range(0x20, 0x30000):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        c = chr(cp)
+        n = privacy._T2S.convert(c).translate(privacy._HALF)
+        if (privacy._OTHER_DIGIT.search(n) or any(x in digits for x in n)) and not privacy._MAYBE_NUMBER.search(c):
+            missed.append(f"U+{cp:04X}")
+    assert missed == []
+    assert mask("电话幺叄捌幺二三四五六七八") == "电话*******五六七八"  # 叄: a t2s variant of 叁

@@ -193,6 +193,29 @@ def test_the_web_page_gets_its_reminder_when_it_polls(settings, make_engine, clo
         channel.close()
 
 
+def test_the_open_page_polling_over_http_gets_a_reminder_once(settings, make_engine, clock):
+    """The poll's read-only look sees the reminder due and hands the delivery to the engine thread."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*httpx2.*")  # as in tests/test_web.py
+        from starlette.testclient import TestClient
+    from bot.web.app import create_app
+
+    engine = make_engine()
+    app = create_app(settings, engine)
+    try:
+        with TestClient(app) as page:
+            page.post("/api/chat", json={"message": "十分钟后提醒我关火"})
+            assert page.get("/api/poll").json()["messages"] == []
+            clock.advance(minutes=10)
+            assert [m["text"] for m in page.get("/api/poll").json()["messages"]] == [
+                M.REMINDER_DUE.format(task="关火")]
+            assert page.get("/api/poll").json()["messages"] == []
+    finally:
+        app.state.channel.close()
+
+
 def test_list_and_cancel_need_the_exact_yes(make_engine):
     engine = make_engine()
     say(engine, "明天早上8点提醒我去取菜")

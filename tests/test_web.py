@@ -224,6 +224,32 @@ def test_delete_my_data_works_on_the_web(client, engine):
 
 # ---- a social worker's words reach the open page, and only that page ---------------------------
 
+def test_a_poll_with_nothing_waiting_never_waits_for_the_engine_thread(client, engine):
+    """An open page's poll is read from its own connection: a busy engine thread does not hold it up."""
+    import threading
+
+    client.get("/api/start")
+    ask_worker(client)
+    channel = client.app.state.channel
+    assert channel.reader is not None
+    release, finished = threading.Event(), threading.Event()
+
+    def busy() -> None:  # the engine thread, busy with someone else's long turn
+        release.wait(10)
+        finished.set()
+
+    channel.executor.submit(busy)
+    try:
+        got = client.get("/api/poll").json()
+        assert not finished.is_set()  # answered while the engine thread was still busy
+        assert got == {"messages": [], "handoff": {"status": "waiting", "worker": "",
+                                                   "label": texts.WORKER_WAITING}}
+    finally:
+        release.set()
+    with pytest.raises(Exception, match="readonly"):
+        channel.reader.conn.execute("DELETE FROM transcript")  # the poll's connection cannot write
+
+
 def test_worker_reply_reaches_the_open_page_by_polling(client, engine):
     client.get("/api/start")
     ticket = ask_worker(client)
