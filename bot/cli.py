@@ -294,7 +294,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_flows_validate(args: argparse.Namespace) -> int:
     """Check every flow file; list each problem with file and line."""
-    from dialogues.loader import load_flows
+    from bot.flows import load_flows
     from nlu.training_data import load_training_data
 
     settings = _settings(args)
@@ -306,7 +306,7 @@ def cmd_flows_validate(args: argparse.Namespace) -> int:
 
 
 def _knowledge_inputs(args: argparse.Namespace) -> tuple[Any, Any, set[str]]:
-    from dialogues.loader import load_flows
+    from bot.flows import load_flows
     from nlu.training_data import load_training_data
 
     settings = _settings(args)

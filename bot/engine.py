@@ -25,7 +25,7 @@ from bot.outbox import PUSH_CHANNELS
 from bot.privacy import mask
 from bot.reminders import MAX_PER_USER, Reminders
 from bot.store import Store, open_db
-from dialogues.loader import load_flows
+from bot.flows import load_flows
 from dialogues.manager import DialogueManager
 from dialogues.skills import reminder
 from dialogues.understand import read

@@ -788,7 +788,7 @@ def labels_and_flows(settings: Any) -> tuple[dict[str, str], dict[str, tuple[str
 
 @functools.lru_cache(maxsize=4)
 def _labels_and_flows(training_data: str, flows_dir: str) -> tuple[dict[str, str], dict[str, tuple[str, list[str]]]]:
-    from dialogues.loader import load_flows
+    from bot.flows import load_flows
     from nlu.training_data import load_training_data
 
     data = load_training_data(Path(training_data))

@@ -3,7 +3,7 @@
 ``check_flow_doc(doc)`` returns ``(key path, problem)`` pairs in English; the loader turns
 each into ``file:line: flow 'id' …`` with the line of the key at fault. The cross-checks
 that need the whole set (unknown steps in ``next``, unreachable steps, unknown intents and
-slots) stay in ``dialogues/loader.py``.
+slots) stay in ``bot/flows.py`` (reading the files is the bot's side; the dialogue gets the flows).
 """
 
 from __future__ import annotations

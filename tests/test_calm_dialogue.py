@@ -158,7 +158,7 @@ def test_agreement_naming_what_one_button_names_presses_it():
 def test_a_tutorial_named_by_its_own_words_is_found():
     from pathlib import Path
 
-    from dialogues.loader import load_flows
+    from bot.flows import load_flows
     from dialogues.policy import make_context
     from dialogues.skills import tutorial
 
@@ -234,7 +234,7 @@ def test_teach_me_when_one_button_starts_a_tutorial_presses_it():
 def test_a_report_that_something_is_there_too_is_progress():
     from pathlib import Path
 
-    from dialogues.loader import load_flows
+    from bot.flows import load_flows
     from dialogues.skills.tutorial import reading
 
     flows = load_flows(Path(__file__).resolve().parents[1] / "dialogues" / "flows")

@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.errors import FlowError
-from dialogues.loader import load_flows
+from bot.flows import load_flows
 from nlu.training_data import load_training_data
 
 GOOD = """flow: demo

@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import KnowledgeBaseError
 from bot.store import open_db
-from dialogues.loader import load_flows
+from bot.flows import load_flows
 from knowledge.importer import load_entries
 from knowledge.kb import KnowledgeBase, build_knowledge, segment
 from nlu.training_data import load_training_data

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dialogues.loader import load_flows
+from bot.flows import load_flows
 from dialogues.manager import BUTTON_CHARS, DialogueManager, Turn, button_label, new_state, parse_amount
 from nlu.result import ParseResult
 from nlu.training_data import Entity

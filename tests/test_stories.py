@@ -66,7 +66,7 @@ def test_story(name, steps, make_engine):
 
 def _tutorials():
     from bot.config import load_config
-    from dialogues.loader import load_flows
+    from bot.flows import load_flows
 
     return sorted(load_flows(load_config().flows_dir).values(), key=lambda f: f.id)
 

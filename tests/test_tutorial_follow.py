@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import FlowError
-from dialogues.loader import load_flows
+from bot.flows import load_flows
 from dialogues.manager import DialogueManager
 from dialogues.skills.tutorial import reading as F
 from nlu.result import ParseResult

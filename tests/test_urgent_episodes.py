@@ -16,7 +16,7 @@ import pytest
 from bot.models import IncomingMessage
 from dialogues import texts as T
 from dialogues.cues import CueError, plain_text
-from dialogues.loader import load_flows
+from bot.flows import load_flows
 from dialogues.manager import DialogueManager, new_state
 from dialogues.skills import wellbeing
 from dialogues.skills.urgent import check
