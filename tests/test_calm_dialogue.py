@@ -17,25 +17,9 @@ from dialogues.skills import handoff, smalltalk
 from dialogues.state import new_state
 from knowledge import topics
 from nlu.result import ParseResult
+from tests.test_manager import EmptyKB
 
 HOURS = {"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"}
-
-
-class EmptyKB:
-    def search(self, *a, **k):
-        return []
-
-    def by_intent(self, *a, **k):
-        return []
-
-    def by_kind(self, *a, **k):
-        return []
-
-    def get(self, *a, **k):
-        return None
-
-    def asks(self):
-        return {}
 
 
 def waiting_state(**ticket):

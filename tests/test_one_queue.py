@@ -56,15 +56,20 @@ def act(c: TestClient, ticket: int, action: str, body: dict[str, Any] | None = N
     return r.json()
 
 
+async def posted_ticket(fake: FakeBotAPI, engine: Any) -> Any:
+    """The resident asks for a person and says yes; the ticket once it is posted in the staff group."""
+    fake.user_text(RESIDENT, "/human")
+    await fake.wait_for(lambda: messages.CONSENT_ASK in texts(fake, RESIDENT))
+    fake.user_text(RESIDENT, "可以")
+    return await fake.wait_for(lambda: engine.handoff.queue() and engine.handoff.queue()[0].notified
+                               and engine.handoff.queue()[0])
+
+
 def test_claim_answer_and_close_in_the_console_show_on_the_telegram_post(make_engine, settings):
     with FakeBotAPI(forum=True) as fake:
 
         async def scenario(engine: Any) -> None:
-            fake.user_text(RESIDENT, "/human")
-            await fake.wait_for(lambda: messages.CONSENT_ASK in texts(fake, RESIDENT))
-            fake.user_text(RESIDENT, "可以")
-            ticket = await fake.wait_for(lambda: engine.handoff.queue() and engine.handoff.queue()[0].notified
-                                         and engine.handoff.queue()[0])
+            ticket = await posted_ticket(fake, engine)
             post_id = ticket.staff_message_id
             c, app, _ = await asyncio.to_thread(console_for, make_engine, settings)
             try:
@@ -174,11 +179,7 @@ def test_console_replies_notes_and_pictures_show_in_the_telegram_thread_once(mak
     with FakeBotAPI(forum=True) as fake:
 
         async def scenario(engine: Any) -> None:
-            fake.user_text(RESIDENT, "/human")
-            await fake.wait_for(lambda: messages.CONSENT_ASK in texts(fake, RESIDENT))
-            fake.user_text(RESIDENT, "可以")
-            ticket = await fake.wait_for(lambda: engine.handoff.queue() and engine.handoff.queue()[0].notified
-                                         and engine.handoff.queue()[0])
+            ticket = await posted_ticket(fake, engine)
             c, app, _ = await asyncio.to_thread(console_for, make_engine, settings)
             try:
                 await asyncio.to_thread(act, c, ticket.id, "claim")
@@ -210,11 +211,7 @@ def test_a_reply_written_in_telegram_is_not_echoed_but_a_console_note_joins_the_
     with FakeBotAPI(forum=True) as fake:
 
         async def scenario(engine: Any) -> None:
-            fake.user_text(RESIDENT, "/human")
-            await fake.wait_for(lambda: messages.CONSENT_ASK in texts(fake, RESIDENT))
-            fake.user_text(RESIDENT, "可以")
-            ticket = await fake.wait_for(lambda: engine.handoff.queue() and engine.handoff.queue()[0].notified
-                                         and engine.handoff.queue()[0])
+            ticket = await posted_ticket(fake, engine)
             post = {"message_id": ticket.staff_message_id, "date": 0, "text": "x",
                     "chat": {"id": STAFF_CHAT, "type": "supergroup", "title": "社工组", "is_forum": True}}
             fake.press(WORKER, f"claim:{ticket.id}", post)
@@ -365,11 +362,7 @@ def test_a_ticket_raised_to_urgent_loses_the_button_of_its_first_post_when_claim
     with FakeBotAPI(forum=True) as fake:
 
         async def scenario(engine: Any) -> None:
-            fake.user_text(RESIDENT, "/human")
-            await fake.wait_for(lambda: messages.CONSENT_ASK in texts(fake, RESIDENT))
-            fake.user_text(RESIDENT, "可以")
-            ticket = await fake.wait_for(lambda: engine.handoff.queue() and engine.handoff.queue()[0].notified
-                                         and engine.handoff.queue()[0])
+            ticket = await posted_ticket(fake, engine)
             first = ticket.staff_message_id
             engine.handoff.open(ticket.user_id, "telegram", ticket.chat_id, "urgent", "urgent_danger", "这次说：有人撬门")
             raised = await fake.wait_for(lambda: engine.handoff.require(ticket.id).staff_message_id != first
