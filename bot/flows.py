@@ -19,7 +19,7 @@ from typing import Any
 
 
 from bot.errors import FlowError
-from bot.yamlio import item_lines, read_yaml
+from bot.yamlio import item_lines, read_optional_yaml, read_yaml
 from dialogues.flow_schema import check_flow_doc, check_kits_doc
 from dialogues.schema import AUDIENCES, FLOW_KINDS, KNOWN_SLOTS, Button, Flow, Step, StepQuestion, Transition
 
@@ -94,9 +94,7 @@ def _follow(raw: dict[str, Any], kits: Kits, swhere: str, errors: list[str]) -> 
 def read_kits(directory: Path, errors: list[str]) -> Kits:
     """The step kits shared by the tutorials (``shared/step_kits.yml``), or {} without the file."""
     path = directory / KITS_FILE
-    if not path.is_file():
-        return {}
-    read = read_yaml(path, errors)
+    read = read_optional_yaml(path, errors)
     if read is None:
         return {}
     text, doc = read

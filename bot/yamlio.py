@@ -38,6 +38,11 @@ def read_yaml(path: Path, errors: list[str]) -> tuple[str, Any] | None:
     return None
 
 
+def read_optional_yaml(path: Path, errors: list[str]) -> tuple[str, Any] | None:
+    """``read_yaml`` for a file that may be absent (shared step kits, asks.yml): None when it is not there."""
+    return read_yaml(path, errors) if path.is_file() else None
+
+
 def item_lines(text: str, key: str) -> tuple[int, list[int]]:
     """1-based line of the top-level mapping and of each item of the list under ``key``."""
     try:

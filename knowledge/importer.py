@@ -14,7 +14,7 @@ from typing import Any
 
 
 from bot.errors import KnowledgeBaseError
-from bot.yamlio import item_lines, read_yaml
+from bot.yamlio import item_lines, read_optional_yaml, read_yaml
 from knowledge.schema import AUDIENCES, KINDS, STATUSES, TOOL_NEEDS, check_asks, check_entry  # noqa: F401 (re-exported)
 
 ASKS_FILE = "asks.yml"  # the kinds of follow-up question and their words, not entries
@@ -119,9 +119,7 @@ def read_content(directory: Path, errors: list[str]) -> list[Entry]:
 def read_asks(directory: Path, errors: list[str]) -> dict[str, list[str]]:
     """The follow-up kinds of ``asks.yml`` in ``directory`` (kind -> cue words); {} when there is none."""
     path = directory / ASKS_FILE
-    if not path.is_file():
-        return {}
-    read = read_yaml(path, errors)
+    read = read_optional_yaml(path, errors)
     if read is None:
         return {}
     _, doc = read

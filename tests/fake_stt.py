@@ -8,10 +8,11 @@ can be told to fail (``status``) or to answer too slowly (``delay``).
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fake_server import LocalServer
 
 MARK = b"|SAYS|"
 OGG_HEAD = b"OggS\x00\x02" + b"\x00" * 20 + b"OpusHead"
@@ -24,7 +25,7 @@ def voice_note(words: str = "", head: bytes = OGG_HEAD) -> bytes:
     return head + MARK + words.encode("utf-8") + MARK + b"\x00" * 32
 
 
-class FakeSpeech:
+class FakeSpeech(LocalServer):
     """Start with ``with FakeSpeech() as stt:``; ``stt.url`` goes into ``speech.url``."""
 
     def __init__(self) -> None:
@@ -32,21 +33,7 @@ class FakeSpeech:
         self.status = 200
         self.delay = 0.0
         self.default = ""  # what a voice note without marked words "says" (a real recording)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FakeSpeech:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(self._handler())
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

@@ -10,22 +10,18 @@ import asyncio
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
 from urllib.parse import parse_qs
+
+from tests.fake_server import LocalServer
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Linli", "username": "linli_test_bot",
             "can_join_groups": True, "can_read_all_group_messages": True, "supports_inline_queries": False}
 STAFF_CHAT = -100500
 
 
-class _Server(ThreadingHTTPServer):
-    # The bot handles updates concurrently: allow more waiting connections than the default 5.
-    request_queue_size = 128
-    daemon_threads = True
-
-
-class FakeBotAPI:
+class FakeBotAPI(LocalServer):
     """Records calls; ``updates`` are handed out by getUpdates."""
 
     def __init__(self, forum: bool = True) -> None:
@@ -44,21 +40,12 @@ class FakeBotAPI:
         self._update_id = 0
         self._message_id = 1000
         self._thread_id = 500
-        self.server = _Server(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.serve(self._handler())
 
     @property
     def base_url(self) -> str:
         """What ``channels.telegram.base_url`` should be."""
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FakeBotAPI:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.url
 
     # ---- building updates --------------------------------------------------------------------
 
