@@ -16,10 +16,11 @@
 7. ``route``: what the role and the open matters expect (``skills.expected``: a registered social
    worker's queue questions, the wait while a ticket is queued, a person asked for in any words,
    a privacy topic's follow-ups); inside a tutorial, a slot the step asks for; glossary words (验证码是啥);
-   navigation (下一步, 菜单 …, in a tutorial or not); an unclear message (a follow-up, or the
-   best matches); shop fees (开店要多少保证金); follow-ups on the last topic (收费吗, 那抖音呢,
-   还有别的办法吗, 怎么申请); a self-introduction; and only then the capability the NLU chose
-   (``SKILLS``). After the answer, a tutorial that was interrupted is paused and offered
+   navigation (下一步, 菜单 …, in a tutorial or not); an unclear message (a follow-up, a rule
+   question, a tool asked for whose best match is a tool, or the best matches); shop fees (开店要多少保证金); follow-ups on the last topic (收费吗, 那抖音呢,
+   还有别的办法吗, 怎么申请, 要是平台不管呢); a self-introduction; a question naming a rule a policy
+   states (不是说七天无理由么: that policy, the how-to as a button); and only then the capability
+   the NLU chose (``SKILLS``). After the answer, a tutorial that was interrupted is paused and offered
    back, and a persona question may follow.
 
 ``skills.served`` then names the skill that served the turn (``chat --jsonl`` reports it).
@@ -58,6 +59,8 @@ ASKS_RE = re.compile(ASKING_RE.pattern + r"|是不是|要不要|行不行|真的
 APPLY_RE = re.compile(r"(怎么|咋|如何|去哪|在哪|哪里|找谁)(儿)?(申请|办|领|报名|弄|问|去)|申请条件|去哪问|找谁")
 # Who answers a routed message: every skill but urgent, which only ever goes first (advance).
 ROUTED: dict[str, Respond] = {cap: respond for cap, respond in SKILLS.items() if cap != "urgent"}
+# Capabilities that keep a question naming a rule (the policy skill answers it itself; safety and people first).
+RULE_KEEPS = frozenset({"policy", "urgent", "handoff", "privacy", "staff", "reminder"})
 # Answering the last topic again with new details (那抖音呢 / 预算只有500呢).
 TOPIC_SKILLS: dict[str, Respond] = {cap: SKILLS[cap] for cap in ("marketing", "policy", "tool")}
 
@@ -267,14 +270,18 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     if parse.is_fallback:
         if topic_followup(ctx, turn, parse, text) or tools.follow_up(ctx, turn, parse, text):
             return
-        if policy_skill.the_law(ctx, turn, text):
+        if policy_skill.the_law(ctx, turn, text) or policy_skill.rule_first(ctx, turn, parse, text):
             return
         named = parse.entity_values("platform")
         if named and not in_flow and tutorial.HOWTO_RE.search(text) and tutorial.howto_platform(ctx, turn, named, text):
             turn.capability = tutorial.CAPABILITY  # 抖店怎么开啊 … 不知道从哪下手: that platform's tutorial
             return
-        answers.fallback(ctx, turn, parse, text)
-        return
+        if not tools.asked_for(ctx, text):
+            answers.fallback(ctx, turn, parse, text)
+            return
+        parse = synthetic("tool_recommend", text)  # 开店以后看数据用啥: a tool question, answered as one
+        intent, cap = parse.intent, parse.capability
+        turn.intent, turn.capability = intent, cap
     if cap != "out_of_scope":
         st["fallbacks"] = 0
     if shop_fees(ctx, turn, parse, text):  # a fee question is answered as one, whatever the last topic was
@@ -288,6 +295,8 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     was_in = st.get("flow")
     was_step = st.get("step", 0)
     respond = ROUTED.get(cap, smalltalk.out_of_scope)
+    if cap not in RULE_KEEPS and policy_skill.rule_of(ctx, text):
+        respond = policy_skill.answer_rule  # 能退吗 不是说七天无理由么: the rule first, the how-to as a button
     respond(ctx, turn, parse, text)
     same_flow = any(e["type"] == "same_flow" for e in turn.events)
     if was_in in ctx.flows and st.get("flow") == was_in and not same_flow:

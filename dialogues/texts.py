@@ -95,6 +95,9 @@ POLICY_HOW = "怎么办：{text}"
 POLICY_CAVEAT = "提醒：{text}"
 POLICY_NOTE_BUTTON = "要注意什么"
 DOC_MISSING = "“{doc}”这份文件，我们的资料里没有，我不敢乱讲。可以打 12345 政务服务便民热线问问，或者点“找社工”请社工帮您查。"
+# Said before a policy that serves a kind of ask (asks.yml; an entry's `serves`): what the content lacks.
+POLICY_SERVES_LEAD = {"relief": "房租、成本这些，当地有没有专门的补贴，我这里没有核实过的资料，可以拨打12345问当地。"
+                                "国家对小店、个体户的支持，我这里有这些："}
 POLICY_ELIGIBILITY = "想知道自己符不符合条件，可以按“找社工”，社工帮您一起问。"
 POLICY_NO_MORE = "这方面我这里核实过的政策，就是这几条了。想问本地还有没有别的，可以打 12345，或者找社工帮您问。"
 SOURCE_LINE = "来源：{source}（核对：{reviewed}）"
@@ -329,6 +332,8 @@ GLOSSARY = {
     "长辈模式": "长辈模式就是把APP的字和按钮变大、页面变简单，也叫关怀模式、大字版。",
     "安全账户": "所谓“安全账户”都是骗子的说法。公安、银行从来不会让您把钱转到什么安全账户。",
     "屏幕共享": "屏幕共享就是让别人看到您手机上的一切，包括密码和验证码。陌生人让您开，一定是骗子。",
+    # facts.md §4 店铺数据分析 / §5 微信小店: 电商罗盘的数据为T+1（次日更新，不含当天实时）[105]
+    "T+1": "T+1就是“第二天”：T指当天，+1是再过一天。说店铺数据是T+1，就是第二天才更新，今天看到的是昨天和以前的数据，当天的实时数据要等到第二天。",
 }
 GLOSSARY_BACK = "我们接着看刚才这一步："
 
@@ -354,6 +359,9 @@ TEACH_ME = "教我用{name}"
 TOOL_FREE = "收费：{free}"
 TOOL_SUMMARY = "{name}：{reason}"
 APPS_OPERATING = "现在还能用的买菜软件有（以您所在城市能不能下单为准）："
+APPS_BY_DELIVERY = {"home": "送到家的：{names}", "pickup": "今天下单、明天去自提点取的：{names}"}
+APPS_CHOOSE = "怎么挑：腿脚不方便、想省事，就选送到家的；家附近有自提点、不急着用，可以选去自提点取的。"
+APPS_ADDRESS = "选好了，打开APP填上您家地址，能不能送到、附近有没有自提点，一看就知道。"
 BUDGET = "预算{budget}元"
 ANY_PLATFORM = "平台"  # "在平台开店要交的保证金……" when no platform was named
 

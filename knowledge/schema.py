@@ -82,8 +82,18 @@ class Question(BaseModel):
     answer: str = Text
 
 
+class Recourse(BaseModel):
+    """One step of what to do when something goes wrong, and the words naming who is asked at it (商家, 平台)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    parties: list[str] = []  # 要是平台不管呢 names this step: the answer is the step after it
+    text: str = Text
+
+
 class Topic(BaseModel):
-    """What an entry expects after its answer: the slots a follow-up fills, comparisons, a checklist, questions."""
+    """What an entry expects after its answer: the slots a follow-up fills, comparisons, a checklist, questions,
+    and the steps to take in turn when one fails (``recourse``: 商家 -> 平台 -> 12315)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -91,6 +101,7 @@ class Topic(BaseModel):
     compare: list[Compare] = []
     checklist: Checklist | None = None
     questions: list[Question] = []
+    recourse: list[Recourse] = []
     confirm: str = ""  # where to confirm, said after every follow-up answer
 
     def problems(self) -> list[str]:
@@ -128,6 +139,10 @@ class Topic(BaseModel):
                 out.append(f"field 'topic.questions.{i}': needs 'ask' (a kind in asks.yml) or 'cues'")
             check(f"questions.{i}.answer", q.answer)
         check("confirm", self.confirm)
+        for i, r in enumerate(self.recourse):
+            check(f"recourse.{i}.text", r.text)
+        if len(self.recourse) == 1:
+            out.append("field 'topic.recourse': needs at least two steps (the one that failed and the next)")
         for name, slot in self.slots.items():
             if slot.type == "choice" and not slot.choices:
                 out.append(f"field 'topic.slots.{name}': a choice slot needs 'choices'")
@@ -189,6 +204,8 @@ class Policy(_Entry):
     who: str = ""
     how: str = Text
     caveat: str = Text
+    rules: list[str] = []  # names of the rules it states (七天无理由): a question naming one is about this policy
+    serves: list[str] = []  # kinds of asks.yml it answers first among its intent's entries (relief: 房租涨了…)
 
 
 class Tip(BaseModel):
@@ -248,6 +265,7 @@ class Platform(_Entry):
     alternatives: list[str] = []
     tutorial: str | None = None
     regions: Regions | None = None
+    delivery: Literal["home", "pickup"] | None = None  # 送到家 or 自提点 (facts.md §3.1 模式): how to choose
 
 
 MODELS: dict[str, type[_Entry]] = {"policy": Policy, "marketing": Marketing, "tool": Tool, "hotline": Hotline,

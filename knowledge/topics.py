@@ -3,9 +3,11 @@
 An entry may declare a ``topic`` (``knowledge/schema.py``: ``Topic``): the slots a follow-up
 can fill (a sum of money, an age, a place, a platform, a choice such as month or quarter, a
 yes/no flag such as 办了失业登记), figures to compare with a threshold, an eligibility
-checklist, and answers to follow-up questions by kind (``asks.yml``: where, documents,
-amount …) or by the entry's own cue words. These functions are pure: they read the message
-and the entry and return sentences; the dialogue decides when a message is a follow-up.
+checklist, answers to follow-up questions by kind (``asks.yml``: where, documents,
+amount …) or by the entry's own cue words, and the steps to take in turn when one fails
+(``recourse``: 要是平台不管呢 gets the step after the platform's). These functions are pure:
+they read the message and the entry and return sentences; the dialogue decides when a
+message is a follow-up.
 
 Every sentence comes from the content file, so every fact stays in facts.md's words.
 """
@@ -45,6 +47,11 @@ def ask_of(text: str, asks: dict[str, list[str]]) -> str | None:
         if any(c and c in text for c in cues):
             return kind
     return None
+
+
+def kinds_of(text: str, asks: dict[str, list[str]]) -> set[str]:
+    """Every kind of question (asks.yml) whose words appear in the message (not only the first)."""
+    return {kind for kind, cues in asks.items() if any(c and c in text for c in cues)}
 
 
 def read_slots(spec: dict[str, dict[str, Any]], text: str, entities: Iterable[Any]) -> Slots:
@@ -190,6 +197,18 @@ def question(topic: dict[str, Any], ask: str | None, text: str, slots: Slots) ->
         if ask and q.get("ask") == ask:
             return fill(q["answer"], spec, slots)
     return None
+
+
+def recourse(topic: dict[str, Any], text: str, reached: int = 0) -> tuple[int, str] | None:
+    """要是平台不管呢: the recourse step after the one whose party the message names (商家不理 -> the platform),
+    else after the last one given (``reached``); the last step again when none is left. None: no recourse."""
+    steps = topic.get("recourse") or []
+    if not steps:
+        return None
+    named = [i for i, step in enumerate(steps) if any(p and p in text for p in step.get("parties") or [])]
+    failed = max(named) if named else reached
+    at = min(failed + 1, len(steps) - 1)
+    return at, str(steps[at]["text"])
 
 
 def pairs(text: str) -> set[str]:

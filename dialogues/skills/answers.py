@@ -1,7 +1,8 @@
 """Answers straight from the knowledge base: an entry by id, platforms, and the best matches.
 
 An entry button (您是不是想问：…) is answered by its kind; 用什么软件买菜 lists the apps still
-operating (those of the person's region first); when nothing fits, the best search matches
+operating (those of the person's region first), grouped by 送到家 or 自提点 with how to choose
+(only the apps of one way when the person asks for it: 我就想要送到家的); when nothing fits, the best search matches
 are offered as buttons, and an unclear message (``nlu_fallback``) gets the same.
 """
 
@@ -103,7 +104,12 @@ def answer_from_search(ctx: Context, turn: Turn, question: str, parse: ParseResu
             if local:
                 lines = [T.REGION_APPS.format(region=place, names="、".join(p["name"] for p in local)), *lines]
                 operating = local + [p for p in operating if p not in local]
-            lines += [f"・{p['name']}" for p in operating]
+            # 我就想要送到家的: the apps of the way asked for (asks.yml delivery_home / delivery_pickup).
+            asked = topics.kinds_of(question, ctx.kb.asks())
+            ways = [m for m in T.APPS_BY_DELIVERY if f"delivery_{m}" in asked]
+            if len(ways) == 1 and any(p.get("delivery") == ways[0] for p in operating):
+                operating = [p for p in operating if p.get("delivery") == ways[0]]
+            lines += by_delivery(operating)
             say(turn, "\n".join(lines), tuple((p["name"], {"entry": p["id"]}) for p in operating[:6]))
             return
     hits = ctx.kb.search(question, limit=3)
@@ -111,6 +117,16 @@ def answer_from_search(ctx: Context, turn: Turn, question: str, parse: ParseResu
         say(turn, T.DID_YOU_MEAN, tuple((h.title, {"entry": h.id}) for h in hits) + (worker_button(),))
     else:
         say(turn, T.NO_TUTORIAL, (worker_button(), menu_button()))
+
+
+def by_delivery(platforms: list[dict[str, Any]]) -> list[str]:
+    """The apps grouped by how the food comes (their ``delivery``: 送到家 or 自提点), then how to choose
+    when both ways are there, and the address to fill in; apps whose way is not known are listed on their own."""
+    lines = [f"・{T.APPS_BY_DELIVERY[mode].format(names='、'.join(p['name'] for p in group))}"
+             for mode in T.APPS_BY_DELIVERY if (group := [p for p in platforms if p.get("delivery") == mode])]
+    advice = [T.APPS_CHOOSE, T.APPS_ADDRESS] if len(lines) > 1 else [T.APPS_ADDRESS] if lines else []
+    lines += [f"・{p['name']}" for p in platforms if p.get("delivery") not in T.APPS_BY_DELIVERY]
+    return [*lines, *advice]
 
 
 def fallback(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:

@@ -4,7 +4,13 @@ A policy a group asks about that none of ours covers (我是残疾人 有什么�
 covered, never answered with a wrong one. After a policy, a follow-up is answered inside it
 (``follow_up``): the details it gives fill the slots the entry's ``topic`` declares (要是有个月
 卖了15万呢 is compared with the threshold; age, city and 失业登记 fill an eligibility
-checklist), and what it asks (那要带什么, 去哪里办, 最多能贷多少) gets the entry's answer.
+checklist), and what it asks (那要带什么, 去哪里办, 最多能贷多少) gets the entry's answer; 要是平台不管呢
+gets the entry's next recourse (its ``topic.recourse``: 商家 -> 平台 -> 12315).
+
+A question naming a rule an entry states (its ``rules``: 能退吗 不是说七天无理由么, 没执照 个人能卖吗)
+is a policy question whatever the NLU chose: the rule first, the tutorial the NLU chose as a
+button (``rule_first``). Among the entries of an intent, those that ``serve`` a kind of ask the
+message makes (asks.yml ``relief``: 房租涨了有啥政策能帮帮小店) come first.
 """
 
 from __future__ import annotations
@@ -24,6 +30,11 @@ from nlu.result import ParseResult
 CAPABILITY = "policy"
 # 还有别的政策吗 / 其他的呢 after a policy: the next one on the topic, never the same one again.
 OTHER_RE = re.compile(r"(别的|其他|其它|另外的?)(的)?(政策|补贴|规定|文件)?\W*(吗|呢|没有?|么)?\W*$|还有(别的|其他|其它)")
+# A question whether a rule allows or applies (能退吗 / 能卖不 / 不是说七天无理由么 / 算不算 / 是真的吗), not
+# one that only mentions a rule on the way to another topic (没执照 怎么拉顾客).
+RULE_ASK_RE = re.compile(r"(能|可以|可不可以|让|准)[^\s，。？?]{0,4}(吗|么|不|嘛)|要不要|用不用|需不需要|需?要[^\s，。？?]{0,6}(吗|么)"
+                         r"|必须|算不算|行不行|合法|违法|允许|不是说|是不是|真的吗|是真的|对不对|适用|管不管用")
+FAILS = "fails"  # the kind of ask (asks.yml) that says the step just given did not work: the next recourse
 GROUP_RE = re.compile(r"残疾|残障|低保|退役|军人|大学生|毕业生|妇女|失业|下岗|困难户|孤寡|五保|特困|农民工|高龄|养老金|医保")
 
 
@@ -37,9 +48,14 @@ def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     if not entries:
         answers.answer_from_search(ctx, turn, parse.text or parse.intent, parse)
         return
+    served = topics.kinds_of(parse.text or text, ctx.kb.asks())
+    named = [e for e in entries if names_rule(e, parse.text or text)]
+    serving = [e for e in entries if served & set(e.get("serves") or [])]
+    pool = named or serving or entries  # 七天无理由 names its policy; 房租涨了 asks for what serves relief
+    entries = [*pool, *(e for e in entries if e not in pool)]
     entry = entries[0]
-    if len(entries) > 1 and parse.text:
-        ids = {e["id"] for e in entries}
+    if len(pool) > 1 and parse.text:
+        ids = {e["id"] for e in pool}
         hit = next((h for h in ctx.kb.search(parse.text, limit=10, kinds=("policy",)) if h.id in ids), None)
         if hit:
             entry = ctx.kb.get(hit.id)
@@ -48,13 +64,54 @@ def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
         # "我是残疾人 有什么补贴": none of our policies is about that group; do not show a wrong one.
         say(turn, T.POLICY_NOT_COVERED, (worker_button(), *((e["title"], {"entry": e["id"]}) for e in entries[:3])))
         return
+    lead = next((T.POLICY_SERVES_LEAD[k] for k in sorted(served & set(entry.get("serves") or []))
+                 if k in T.POLICY_SERVES_LEAD), "")
+    if lead and not named:
+        say(turn, lead)  # 房租涨了: what is not in the content is said first, then what is
     say_policy(turn, entry)
-    others = [e for e in entries if e["id"] != entry["id"]][:2]
+    # Related entries serving the same ask come first (房租涨了 -> the financing mechanism for 个体户).
+    related = [r for r in (ctx.kb.get(i) for i in entry.get("related") or []) if r and r.get("kind") == CAPABILITY]
+    also = [r for r in related if served & set(r.get("serves") or [])]
+    others = [*also, *(e for e in entries if e["id"] != entry["id"] and e not in also)][:2]
     buttons: list[Any] = [(e["title"], {"entry": e["id"]}) for e in others]
     buttons += [worker_button(), menu_button()]
     say(turn, T.POLICY_ELIGIBILITY, tuple(buttons))
     remember(st, parse.intent, entry, parse, text)
     turn.rate = {"kind": "policy", "subject": entry["id"], "title": str(entry["title"])}
+
+
+def names_rule(entry: dict[str, Any], text: str) -> bool:
+    """True when the message names one of the rules the entry states (its ``rules``)."""
+    return any(r and str(r) in text for r in entry.get("rules") or [])
+
+
+def rule_of(ctx: Context, text: str) -> dict[str, Any] | None:
+    """The policy whose rule a question names (能退吗 不是说七天无理由么), or None (no rule, or no question)."""
+    if not RULE_ASK_RE.search(text):
+        return None
+    return next((e for e in ctx.kb.by_kind(CAPABILITY) if names_rule(e, text)), None)
+
+
+def answer_rule(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
+    """``rule_first`` as a skill's answer (the policy routes a rule question to it)."""
+    rule_first(ctx, turn, parse, text)
+
+
+def rule_first(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
+    """A question naming a rule, read by the NLU as another capability: the rule first; the tutorial the
+    NLU chose (the after-sale steps, opening a shop) follows as a button. False: no rule is named."""
+    entry = rule_of(ctx, text)
+    if entry is None:
+        return False
+    taught = next((f for f in ctx.flows.values() if parse.intent in f.intents), None)
+    intent = (entry.get("intents") or [""])[0]
+    turn.intent, turn.capability = intent, CAPABILITY
+    say_policy(turn, entry)
+    buttons: list[Any] = [(taught.title, {"intent": parse.intent})] if taught else []
+    say(turn, T.POLICY_ELIGIBILITY, (*buttons, worker_button(), menu_button()))
+    remember(turn.state, intent, entry, parse, text)
+    turn.rate = {"kind": "policy", "subject": entry["id"], "title": str(entry["title"])}
+    return True
 
 
 def remember(st: dict[str, Any], intent: str, entry: dict[str, Any], parse: ParseResult | None = None,
@@ -159,12 +216,22 @@ def follow_up(ctx: Context, turn: Turn, entry: dict[str, Any], parse: ParseResul
     new = topics.read_slots(topic.get("slots") or {}, text, parse.entities)
     slots = {**(last.get("slots") or {}), **new}
     ask = topics.ask_of(text, ctx.kb.asks())
-    # The details the topic takes with what it answers, or the topic's own cue words (算不算零星小额
-    # after the licence rules): a follow-up, even when the NLU is sure of another question.
+    fails = FAILS in topics.kinds_of(text, ctx.kb.asks()) and bool(topic.get("recourse"))
+    party = any(p and p in text for r in topic.get("recourse") or [] for p in r.get("parties") or [])
+    # The details the topic takes with what it answers, the topic's own cue words (算不算零星小额
+    # after the licence rules), or a step of its recourse that failed, named (商家不理我咋办): a
+    # follow-up, even when the NLU is sure of another question.
     fits = (bool(new) and bool(topics.question(topic, ask, text, slots)
-                               or (ask == "conditions" and topic.get("checklist")))) or topics.cued(topic, text)
+                               or (ask == "conditions" and topic.get("checklist")))) or topics.cued(topic, text) \
+        or (fails and party)
     if not followup.expects(last, parse, text, tuple(s.get("type") for s in (topic.get("slots") or {}).values()), fits):
         return False
+    step = topics.recourse(topic, text, int(last.get("recourse") or 0)) if fails and not topics.cued(topic, text) else None
+    if step is not None:  # 要是平台不管呢: the step after the one that failed
+        turn.capability = CAPABILITY
+        say(turn, step[1], (worker_button(), menu_button()))
+        st["topic"] = {**last, "slots": slots, "recourse": step[0]}
+        return True
     lines = answer_lines(entry, topic, slots, new, ask, text, own_words=followup.weak(last, parse))
     if lines is None:
         return related(ctx, turn, entry, ask, text, slots)

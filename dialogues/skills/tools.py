@@ -3,7 +3,8 @@
 这个收费吗 / 怎么用 refer to the tool just named; the same words about a platform or a shop
 say where the fees are written; a new platform or budget answers the last topic again.
 After a recommendation, 教我用它做一张海报 teaches the tool just named, 做好了咋发到朋友圈
-answers from its steps, and 那群接龙跟它比哪个简单 compares the two (``topic_follow_up``).
+answers from its steps, and 那群接龙跟它比哪个简单 compares the two (``topic_follow_up``). An unclear
+message asking which tool, whose best match is a tool (开店以后看数据用啥), is a tool question (``asked_for``).
 Tools of one need are ordered by how many of their keywords the question uses (修商品照片
 -> 美图秀秀 first).
 """
@@ -73,6 +74,16 @@ def recommend(ctx: Context, turn: Turn, parse: ParseResult, need: str | None = N
     st["tool"], st["tools"] = tools[0]["id"], [t["id"] for t in tools]
     st["topic"] = {"intent": parse.intent}
     turn.rate = {"kind": "tool", "subject": f"need:{need}", "title": T.TOOL_NEED_LABELS.get(need, need)}
+
+
+def asked_for(ctx: Context, text: str) -> bool:
+    """开店以后看数据用啥 (an unclear message): it asks which tool (asks.yml ``which_tool``) and its best
+    knowledge match is a tool, so the tools of that need answer it, not the list of matches."""
+    if "which_tool" not in topics.kinds_of(text, ctx.kb.asks()):
+        return False
+    hits = ctx.kb.search(text, limit=1)
+    best = ctx.kb.get(hits[0].id) if hits else None
+    return bool(best and best.get("kind") == CAPABILITY)
 
 
 def by_keywords(tools: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from dialogues.skills.tutorial.steps import (CAPABILITY, STEP_NAV, finish_flow, 
                                              step_buttons)
 from dialogues.state import State, answered, ask, pause, persona, unpause
 from dialogues.turn import Turn
-from dialogues.understand import synthetic, yes_or_no
+from dialogues.understand import capability_of, synthetic, yes_or_no
 from nlu.result import ParseResult
 
 GLOSSARY_RE = re.compile(r"(.{2,8}?)(是啥|是什么|是个啥|是啥子|啥意思|什么意思|是干嘛的|是干啥的|指的是|是哪个|是谁)")
@@ -203,19 +203,22 @@ def stand_in(ctx: Context, st: State) -> tuple[Flow, str] | None:
 
 
 def glossary(ctx: Context, turn: Turn, text: str) -> bool:
-    """"验证码是啥" / "自提点是什么意思": explain the word, and stay on the tutorial step."""
+    """"验证码是啥" / "自提点是什么意思": explain the word, and stay on the tutorial step (or the last topic)."""
     m = GLOSSARY_RE.search(re.sub(r"\s+", "", text))
     if m is None or len(text.strip()) > 20:
         return False
-    term = next((t for t in T.GLOSSARY if t in m.group(1)), None)
+    term = next((t for t in T.GLOSSARY if t in m.group(1).upper()), None)
     if term is None:
         return False
     say(turn, T.GLOSSARY[term])
     flow = ctx.flows.get(turn.state.get("flow") or "")
+    topic = str((turn.state.get("topic") or {}).get("intent") or "")
     if flow is not None:
         turn.capability = CAPABILITY  # explained in place: the tutorial goes on
         say(turn, T.GLOSSARY_BACK)
         show_step(turn, flow)
+    elif topic:
+        turn.capability = capability_of(topic)  # T+1是啥意思 after the data tools: explained inside that answer
     return True
 
 
