@@ -74,9 +74,10 @@ def no_more(turn: Turn) -> None:
 def tips(ctx: Context, turn: Turn, parse: ParseResult, more: bool = False) -> None:
     """The entry's tips that suit the person's platform and budget (``more``: after the first three)."""
     st = turn.state
-    named = tutorial.named_flow(ctx, parse.text or "", parse.intent)
+    named = tutorial.named_flow(ctx, parse.text or "", parse.intent) or tutorial.asked_flow(ctx, parse.text or "", parse.intent)
     if named is not None and not more:
-        tutorial.start_flow(ctx, turn, named, parse.intent)  # "怎么当社区团长": the tutorial is the answer
+        # "怎么当社区团长" / "明早怎么分货不出错": the tutorial is the answer (and its step's answer to the question).
+        tutorial.start_answering(ctx, turn, named, parse.intent, parse.text or "")
         return
     entries = ctx.kb.by_intent(parse.intent, "marketing")
     if not entries:

@@ -68,6 +68,9 @@ def teach(ctx: Context, turn: Turn, parse: ParseResult, generic: bool = False) -
             if isinstance(value, str):
                 options.append((value, {"intent": parse.intent, "slots": {"platform": value}}))
         options.append((T.PLATFORM_OTHER, {"text": T.PLATFORM_OTHER}))
+        asked = next((q for f in specific if (q := best_question(f, parse.text or "", 0))), None)
+        if asked is not None:
+            say(turn, asked[1].answer)  # 购物车里多出来的咋删: answered now; the app is asked all the same
         ask(st, "choose_platform", intent=parse.intent)
         say(turn, T.ASK_PLATFORM, tuple(options))
         return
@@ -90,11 +93,23 @@ def teach(ctx: Context, turn: Turn, parse: ParseResult, generic: bool = False) -
         turn.events.append({"type": "same_flow"})
         show_step(turn, chosen)
         return
-    start_flow(ctx, turn, chosen, parse.intent)
-    asked = best_question(chosen, parse.text or "", int(turn.state.get("step", 0)))
+    start_answering(ctx, turn, chosen, parse.intent, parse.text or "")
+
+
+def start_answering(ctx: Context, turn: Turn, flow: Flow, intent: str, text: str) -> None:
+    """Start the tutorial; a step question the message asks is answered too (the step stays).
+
+    美团外卖那边还要准备啥 starts the shop tutorial and gets its answer."""
+    start_flow(ctx, turn, flow, intent)
+    asked = best_question(flow, text, int(turn.state.get("step", 0)))
     if asked is not None:
-        # 美团外卖那边还要准备啥 starts the shop tutorial: the question is answered too (the step stays).
         say(turn, asked[1].answer)  # the step's buttons are on the step itself
+
+
+def asked_flow(ctx: Context, text: str, intent: str) -> Flow | None:
+    """The tutorial of ``intent`` one of whose steps declares the question the message asks
+    (明早怎么分货不出错: the group leader's one, whose step 5 answers it), or None."""
+    return next((f for f in ctx.flows.values() if intent in f.intents and best_question(f, text, 0)), None)
 
 
 def answer_platform(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResult, text: str,
@@ -298,6 +313,6 @@ def howto_platform(ctx: Context, turn: Turn, named: list[str], text: str) -> boo
     return True
 
 
-__all__ = ["CAPABILITY", "STEP_NAV", "answer_ask", "answer_platform", "answer_resume", "asks_slot", "finish_flow",
+__all__ = ["CAPABILITY", "STEP_NAV", "answer_ask", "answer_platform", "answer_resume", "asked_flow", "asks_slot", "finish_flow",
            "follow", "glossary", "howto_platform", "named_flow", "navigate", "navigate_outside", "offer_resume", "respond",
-           "show_step", "start_flow", "step_buttons", "teach"]
+           "show_step", "start_answering", "start_flow", "step_buttons", "teach"]

@@ -6,7 +6,7 @@ Each step of a flow declares (``dialogues/flows/*.yml``, shared kits in
 any step: a message is cut into clauses, each clause is read as
 
 - a report that something is done (装好了, 地址也填了, 放进去了, 不用教登录),
-- where they are (到付钱那一步了, 第5步),
+- where they are (到付钱那一步了, 第5步; 从头说: the first step),
 - a question, a problem or not yet (楼号写在哪一栏, 没看见设置啊, 我还没装呢),
 - a mistake to put right (上一步我弄错了 门牌号写成502了 能改吗),
 
@@ -52,6 +52,7 @@ BACK_RE = re.compile(r"上一步|前一步|刚才那步|刚才那一步")
 # Where they are, not what they did: 到付钱那一步了 / 现在在填地址 / 我到第5步了.
 AT_RE = re.compile(r"到了?.{0,8}(那一?步|这一?步|那儿|那里|那页|这页)|现在在|正在|卡在|停在")
 STEP_NUMBER_RE = re.compile(r"第\s*([0-9一二三四五六七八九十]{1,3})\s*步")
+FROM_START_RE = re.compile(r"从头(?!到尾)|从最开始|从第一步|重头")  # 教我 从头说: back to the first step
 NOT_YET_RE = re.compile(r"还没|还不会|没弄好|没弄完|没搞好")  # 我还没装: back to that step
 CN_NUMBERS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
 # Agreement and thanks that report nothing (懂了 / 明白了谢谢你哈): cut off the front of a clause.
@@ -128,6 +129,9 @@ def read(flow: Flow, current: int, text: str) -> Reading:
     for clause in said:
         clause = EXCLAIM_RE.sub("", ACK_RE.sub("", clause))
         if not clause:
+            continue
+        if FROM_START_RE.search(clause) and not (ASK_RE.search(clause) or PROBLEM_RE.search(clause)):
+            out.at = 0
             continue
         if AT_RE.search(clause) or STEP_NUMBER_RE.search(clause):
             here = step_number(flow, clause)
