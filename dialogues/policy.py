@@ -7,7 +7,9 @@
    episode, the guidance of its kind; a weak guess in a calm conversation, a safety check);
 2. what an alarm left expected (``urgent.reads``): a correction right after it (不是 我说的是…:
    a false alarm), the safety check's answer, a message inside an open episode (救护车叫了
-   现在做什么) or a follow-up of one just over (以后怎么防止再走丢); then loneliness and worry
+   现在做什么; 接着学吧 takes the paused tutorial back, with a line about the hotline) or a
+   follow-up of one just over (以后怎么防止再走丢); then going back to a paused tutorial after any
+   other interruption (``tutorial.resumes``: 算了 接着学吧); then loneliness and worry
    (``wellbeing``: 一个人住 孩子都不来 心里闷);
 3. a rating of the last answer (👍 / 👎);
 4. a button of the last turn, by its label or its number (``do_action``);
@@ -102,8 +104,13 @@ def advance(ctx: Context, state: State | None, parse: ParseResult, text: str) ->
         urgent.respond(ctx, turn, parse, text)
     elif urgent.reads(ctx, turn, parse, text, action):
         # What an alarm left expected: a correction (a false alarm), the safety check's answer, a
-        # message inside an open episode or a follow-up of one just over; then loneliness and worry.
+        # message inside an open episode (接着学吧 there takes the paused tutorial back) or a follow-up
+        # of one just over.
         pass
+    elif action is None and tutorial.resumes(ctx, turn, parse, text):
+        pass  # 接着学吧 / 算了 接着学吧 after any interruption: the paused tutorial, at the step that was left
+    elif wellbeing.takes(ctx, turn, parse, text, action):
+        pass  # loneliness and worry without danger, whatever the NLU guessed
     elif rating is not None:
         smalltalk.rate(turn, rating)
     elif action is not None:
@@ -226,7 +233,7 @@ def answer_pending(ctx: Context, turn: Turn, parse: ParseResult, text: str, pres
     yes, no = yes_or_no(parse, text)
     answered(st)
     if kind == "resume":
-        return tutorial.answer_resume(ctx, turn, yes, no)
+        return tutorial.answer_resume(ctx, turn, *tutorial.resume_answer(parse, text))
     if kind == "choose_platform":
         return tutorial.answer_platform(ctx, turn, pending, parse, text, no)
     return False
@@ -240,6 +247,8 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     intent, cap = parse.intent, parse.capability
     in_flow = st.get("flow") in ctx.flows
     if expected(ctx, turn, parse, text):  # the role and open matters first: staff questions, the wait, a person
+        return
+    if hotlines.another(ctx, turn, parse, text):  # 妇女维权那个呢 right after a hotline: that one
         return
     if in_flow and tutorial.answer_ask(ctx, turn, parse, text):
         return

@@ -116,7 +116,7 @@ def test_the_texts_are_stored_as_said():
     from bot.privacy import mask
 
     book, moods = default_episodes(), wellbeing.default_moods()
-    texts = [t for k in book.kinds.values() for t in (k.again, k.check)]
+    texts = [t for k in book.kinds.values() for t in (k.again, k.check, k.resume.format(hotline=k.hotline))]
     texts += [c.say.format(hotline=k.hotline) for k in book.kinds.values() for c in k.cues + k.after + book.common]
     texts += [c.say for c in moods.moods + moods.followups] + [moods.otherwise, T.SAFETY_OK, T.SAFETY_CHECK]
     assert len(texts) > 60 and [t for t in texts if mask(t) != t] == []

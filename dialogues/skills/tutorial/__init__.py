@@ -2,7 +2,9 @@
 
 Choosing the tutorial (and asking once which app when it matters; an app with no tutorial
 of its own gets the general one that names it), a step that asks for a slot, words
-explained in place (验证码是啥), and tutorials left half-way: paused, offered back, resumed.
+explained in place (验证码是啥), and tutorials left half-way: paused, offered back, resumed
+(接着学吧 / 刚才学到哪了 after any interruption takes the paused one back at the step that was
+left: the words are ``resume`` in ``dialogues/expectations/tutorial.yml``).
 Showing and walking the steps (下一步 … 没看懂 and sub-steps) is in ``steps``; reading what
 the person says about the steps (progress, step questions, mistakes) in ``reading``.
 """
@@ -13,9 +15,10 @@ import re
 from typing import Any
 
 from dialogues import texts as T
+from dialogues.cues import plain_text
 from dialogues.schema import Flow
 from dialogues.skills import answers
-from dialogues.skills.base import Context, menu, menu_button, say, worker_button
+from dialogues.skills.base import Context, cues, expectations, menu, menu_button, say, worker_button
 from dialogues.skills.tutorial.reading import best_question, follow
 from dialogues.skills.tutorial.steps import (CAPABILITY, STEP_NAV, finish_flow, navigate, show_step,
                                              step_buttons)
@@ -29,6 +32,7 @@ DONT_KNOW_RE = re.compile(r"^\W*(我|俺)?(也)?(不知道|不晓得|不清楚|�
 HOWTO_RE = re.compile(r"怎么|咋|如何|教|学|不会")  # 淘宝买菜咋个用 asks to be taught, not what the app is
 WANT_RE = re.compile(r"(想|要|就|打算|准备|决定)用")  # 我想用美团买菜: the app is chosen, teach it
 SELLER_PLATFORMS = {"抖店", "快手小店", "微信小店", "美团外卖", "拼多多商家版"}  # only sellers use these
+OTHER_TUTORIAL = 0.8  # 接着学防骗 read this surely as another tutorial's intent starts that one instead
 
 
 def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
@@ -187,7 +191,7 @@ def navigate_outside(ctx: Context, turn: Turn, intent: str, text: str) -> None:
     st = turn.state
     if intent in ("nav_next", "affirm") and st.get("paused"):
         # As if they had answered "要继续刚才的…吗？" with yes (or with 不用 in the same words).
-        yes, no = yes_or_no(synthetic("affirm", text), text)
+        yes, no = resume_answer(synthetic("affirm", text), text)
         answered(st)
         answer_resume(ctx, turn, yes, no)
     elif intent == "nav_repeat" and st.get("last"):
@@ -277,6 +281,46 @@ def offer_resume(ctx: Context, turn: Turn) -> None:
         tuple(zip(T.RESUME_BUTTONS, ({"answer": "yes"}, {"answer": "no"}))))
 
 
+def said_resume(text: str) -> bool:
+    """True when the words ask to go on learning (接着学吧, 刚才学到哪了; not 不想接着学了)."""
+    data = expectations("tutorial")
+    said = plain_text(text)
+    return bool(cues(data["resume"]).search(said)) and not cues(data["resume_unless"]).search(said)
+
+
+def resume_answer(parse: ParseResult, text: str) -> tuple[bool, bool]:
+    """``(yes, no)`` to going on with the paused tutorial: asking to go on learning is a yes, even after
+    算了 (算了 接着学吧 drops the talk before it, not the tutorial)."""
+    return (True, False) if said_resume(text) else yes_or_no(parse, text)
+
+
+def asks_to_resume(ctx: Context, st: State, parse: ParseResult, text: str) -> bool:
+    """True when the message asks to go on learning and a tutorial waits for it (paused, none open,
+    no other question waiting); not when the NLU surely names another tutorial (接着学防骗)."""
+    paused = ctx.flows.get((st.get("paused") or {}).get("flow") or "")
+    if paused is None or st.get("flow") in ctx.flows or (st.get("pending") or {}).get("type") not in (None, "resume"):
+        return False
+    if parse.capability == CAPABILITY and parse.intent not in paused.intents and parse.confidence >= OTHER_TUTORIAL:
+        return False
+    return said_resume(text)
+
+
+def steps_through(ctx: Context, st: State, parse: ParseResult) -> bool:
+    """True when a tutorial is open and the NLU reads the message as walking it (下一步, 上一步, a yes)."""
+    return st.get("flow") in ctx.flows and (parse.intent.startswith("nav_") or parse.intent == "affirm")
+
+
+def resumes(ctx: Context, turn: Turn, parse: ParseResult, text: str, lead: str = "") -> bool:
+    """接着学吧 after any interruption: the paused tutorial at the step that was left (``lead`` said
+    first); False when the message does not ask for it or nothing waits."""
+    if not asks_to_resume(ctx, turn.state, parse, text):
+        return False
+    if lead:
+        say(turn, lead)
+    answered(turn.state)
+    return answer_resume(ctx, turn, True, False)
+
+
 def answer_resume(ctx: Context, turn: Turn, yes: bool, no: bool) -> bool:
     """The answer to the resume offer: back to the paused step, or forget it. False: neither."""
     st = turn.state
@@ -315,4 +359,4 @@ def howto_platform(ctx: Context, turn: Turn, named: list[str], text: str) -> boo
 
 __all__ = ["CAPABILITY", "STEP_NAV", "answer_ask", "answer_platform", "answer_resume", "asked_flow", "asks_slot", "finish_flow",
            "follow", "glossary", "howto_platform", "named_flow", "navigate", "navigate_outside", "offer_resume", "respond",
-           "show_step", "start_answering", "start_flow", "step_buttons", "teach"]
+           "resume_answer", "resumes", "said_resume", "show_step", "start_answering", "start_flow", "step_buttons", "steps_through", "teach"]

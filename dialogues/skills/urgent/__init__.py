@@ -21,7 +21,7 @@ from typing import Any
 
 from dialogues import texts as T
 from dialogues.cues import Cue, first_match, plain_text
-from dialogues.skills import wellbeing
+from dialogues.skills import tutorial
 from dialogues.skills.base import Context, menu, say
 from dialogues.skills.urgent import check
 from dialogues.skills.urgent.episodes import Episodes, Kind, default_episodes, kind_settings
@@ -83,8 +83,10 @@ def reads(ctx: Context, turn: Turn, parse: ParseResult, text: str, action: dict[
     """A message that is not urgent, read against what an alarm left expected; False when nothing is.
 
     In order: a correction right after an alarm (a false alarm), the answer to a safety check,
-    a message inside an open episode, a follow-up of one just over, then loneliness and worry
-    (``wellbeing``).
+    a message inside an open episode, a follow-up of one just over. Inside an episode, once the
+    person has a tutorial open again (接着学吧 took it back, or a new one was started), a message
+    no cue of the episode expects that the NLU reads as the tutorial's (下一步, 上一步, a question
+    about a step) goes to the tutorial; anything else still gets the episode's guidance.
     """
     st = turn.state
     if corrects_alarm(ctx, st, text):
@@ -101,14 +103,15 @@ def reads(ctx: Context, turn: Turn, parse: ParseResult, text: str, action: dict[
         if parse.intent == "request_human" and company is not None:  # every way of asking for a person
             answer(ctx, turn, kind, company, now)
             return True
+        learning = st.get("flow") in ctx.flows and parse.capability == tutorial.CAPABILITY
+        if learning or tutorial.steps_through(ctx, st, parse):
+            return False  # learning again inside the episode: the tutorial's (下一步 is the next step)
         if parse.capability in MOVED_ON and parse.confidence >= MOVED_ON_CONFIDENCE:
             return False
         again(ctx, turn, kind)
         return True
     after = episode_after(st)
-    if after is not None and action is None and read_after(ctx, turn, text, after):
-        return True
-    return wellbeing.takes(ctx, turn, parse, text, action)
+    return after is not None and action is None and read_after(ctx, turn, text, after)
 
 
 # ---- the alarm ----------------------------------------------------------------------------
@@ -140,8 +143,22 @@ def urgent_text(intent: str) -> str:
 # ---- inside an episode, and after it ------------------------------------------------------
 
 def read_inside(ctx: Context, turn: Turn, parse: ParseResult, text: str, kind: str, now: float) -> bool:
-    """A cue of the open episode answers the message (False when none matches)."""
-    cue = first_match(episodes(ctx).inside(kind), plain_text(parse.text or text))
+    """A cue of the open episode answers the message (False when none matches).
+
+    The kind's own cues come first; then asking to go on learning (接着学吧 刚才学到哪了) takes a
+    paused tutorial back at the step that was left, after a line about the hotline (the episode
+    stays open for messages about it); then the cues every kind shares and the after-cues (not
+    for 下一步 or a yes in a tutorial taken back: those walk the tutorial).
+    """
+    book = episodes(ctx)
+    said = plain_text(parse.text or text)
+    k = book.kinds[kind]
+    own = k.cues
+    cue = first_match(own, said)
+    if cue is None and tutorial.resumes(ctx, turn, parse, text, k.resume.format(hotline=k.hotline)):
+        return True
+    if cue is None and not tutorial.steps_through(ctx, turn.state, parse):
+        cue = first_match(book.inside(kind)[len(own):], said)
     if cue is None:
         return False
     answer(ctx, turn, kind, cue, now)

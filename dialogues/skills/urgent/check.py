@@ -20,7 +20,7 @@ from typing import Any
 
 from dialogues import texts as T
 from dialogues.cues import plain_text
-from dialogues.skills import wellbeing
+from dialogues.skills import tutorial, wellbeing
 from dialogues.skills.base import Context, say
 from dialogues.state import State, episode_after
 from dialogues.turn import Turn
@@ -108,7 +108,8 @@ def calm_reading(parse: ParseResult) -> ParseResult:
 def answers(ctx: Context, turn: Turn, parse: ParseResult, text: str, action: dict[str, Any] | None) -> bool:
     """The answer to the safety check asked last turn: unsafe raises the alarm, safe is thanked.
 
-    Anything else is read as usual (the question is not asked again). False when no check waits.
+    Anything else is read as usual (the question is not asked again), and so is a safe answer that
+    also asks to go on learning (好 接着学吧). False when no check waits.
     """
     from dialogues.skills.urgent import alarm, episodes
 
@@ -129,6 +130,7 @@ def answers(ctx: Context, turn: Turn, parse: ParseResult, text: str, action: dic
         asked["answer"] = "safe"
         turn.capability = "smalltalk"  # a calm exchange: nothing urgent was served
         say(turn, T.SAFETY_OK)
-        return True
+        # 好 接着学吧: thanked, and the rest is read as usual (the paused tutorial comes back).
+        return parse.capability == "urgent" or not tutorial.asks_to_resume(ctx, st, parse, text)
     asked["answer"] = "none"
     return False

@@ -2,7 +2,9 @@
 
 ``load_episodes`` returns an ``Episodes`` book: per kind (medical, scam, self_harm, missing,
 abuse, danger) the intents that open it, its hotline, the safety-check line, the words that
-name it, its standing guidance, its cues and its after-cues, plus the cues every kind shares.
+name it, its standing guidance, its cues and its after-cues, plus the cues every kind shares and
+the line said when the person goes back to a paused tutorial inside an episode (``resume``, for
+every kind or a kind's own).
 The skill reads them generically (``dialogues/skills/urgent``); a bad file raises ``CueError``
 naming the file, the kind and the cue.
 """
@@ -18,7 +20,9 @@ from typing import Any
 from dialogues.cues import Cue, CueError, patterns, read_cues, read_yaml, text_of
 
 EPISODES_FILE = Path(__file__).resolve().parents[2] / "episodes.yml"
-KIND_KEYS = {"intents", "hotline", "check", "signals", "again", "cues", "after"}
+KIND_KEYS = {"intents", "hotline", "check", "signals", "again", "cues", "after", "resume"}
+TOP_KEYS = ("common", "false_alarm", "kinds", "resume")
+RESUME = "好，我们接着学。刚才的事有新情况，随时告诉我；要紧的时候马上打 {hotline}。"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Kind:
     again: str
     cues: tuple[Cue, ...]
     after: tuple[Cue, ...]
+    resume: str = RESUME  # said before the paused step when the person goes back to learning inside the episode
 
     @property
     def intent(self) -> str:
@@ -49,6 +54,7 @@ class Episodes:
     common_after: tuple[Cue, ...]
     false_alarm: re.Pattern[str] | None = None  # words that take an alarm back, right after it
     false_alarm_unless: re.Pattern[str] | None = None  # … unless these say otherwise (她说没事)
+    resume: str = RESUME  # the kinds' default line for going back to learning (a kind may have its own)
 
     def takes_back(self, said: str) -> bool:
         """True when these words (from ``plain_text``) take the alarm just raised back."""
@@ -85,15 +91,16 @@ class Episodes:
 def load_episodes(path: Path = EPISODES_FILE) -> Episodes:
     """Read and check the episodes file."""
     raw = read_yaml(path)
-    unknown = set(raw) - {"kinds", "common", "false_alarm"}
+    unknown = set(raw) - set(TOP_KEYS)
     if unknown:
-        raise CueError(f"{path}: unknown top-level key(s) {sorted(unknown)}; known: common, false_alarm, kinds")
+        raise CueError(f"{path}: unknown top-level key(s) {sorted(unknown)}; known: {', '.join(TOP_KEYS)}")
     taken_back = raw.get("false_alarm") or {}
     if not isinstance(taken_back, dict) or set(taken_back) - {"when", "unless"}:
         raise CueError(f"{path}: 'false_alarm' may only have 'when' and 'unless'")
     if not isinstance(raw.get("kinds"), dict) or not raw["kinds"]:
         raise CueError(f"{path}: 'kinds' must map each kind of emergency to its episode")
     names = set(raw["kinds"])
+    resume = text_of(raw["resume"], f"{path}: resume") if "resume" in raw else RESUME
     kinds: dict[str, Kind] = {}
     seen: dict[str, str] = {}
     for name, spec in raw["kinds"].items():
@@ -119,6 +126,7 @@ def load_episodes(path: Path = EPISODES_FILE) -> Episodes:
             signals=patterns(spec.get("signals"), f"{where} signals"), again=text_of(spec.get("again"), f"{where} again"),
             cues=read_cues(spec.get("cues"), f"{where} cues", names),
             after=read_cues(spec.get("after"), f"{where} after", names),
+            resume=text_of(spec["resume"], f"{where} resume") if "resume" in spec else resume,
         )
     common = raw.get("common") or {}
     if not isinstance(common, dict) or set(common) - {"cues", "after"}:
@@ -126,7 +134,7 @@ def load_episodes(path: Path = EPISODES_FILE) -> Episodes:
     return Episodes(kinds, read_cues(common.get("cues"), f"{path}: common cues", names),
                     read_cues(common.get("after"), f"{path}: common after", names),
                     patterns(taken_back.get("when"), f"{path}: false_alarm when"),
-                    patterns(taken_back.get("unless"), f"{path}: false_alarm unless"))
+                    patterns(taken_back.get("unless"), f"{path}: false_alarm unless"), resume)
 
 
 @lru_cache(maxsize=1)
