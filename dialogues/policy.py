@@ -4,7 +4,10 @@
 
 0. a registered social worker looking a hotline up for a resident (the hotline, no ticket of their own);
 1. urgent words, always first (the hotline comes before anything else; inside an urgent
-   episode, the guidance of its kind; a weak guess in a calm conversation, a safety check);
+   episode, the guidance of its kind); but a guess of the classifier alone that the state
+   expects (a whole yes/no answer to the pending question, a report or question on the
+   tutorial's steps, a worry ``wellbeing`` recognises; ``check.expects``) is answered so and
+   followed by the safety check, and so is a weak guess in a calm conversation;
 2. what an alarm left expected (``urgent.reads``): a correction right after it (不是 我说的是…:
    a false alarm), the safety check's answer, a message inside an open episode (救护车叫了
    现在做什么; 接着学吧 takes the paused tutorial back, with a line about the hotline) or a
@@ -47,6 +50,7 @@ from dialogues.skills import (
     urgent, wellbeing,
 )
 from dialogues.skills import policy as policy_skill
+from dialogues.skills.urgent import check
 from dialogues.skills.base import Context, Respond, menu, menu_button, say, serve, worker_button
 from dialogues.state import State, answered, button_action, pause, restore, take_buttons, typed_number
 from dialogues.turn import Turn
@@ -98,6 +102,10 @@ def advance(ctx: Context, state: State | None, parse: ParseResult, text: str) ->
 
     if staff.referral(ctx, turn, parse, text):
         pass  # a registered social worker looking a hotline up for a resident: the hotline, no ticket of their own
+    elif parse.capability == "urgent" and (fit := check.expects(ctx, st, parse, text)) is not None:
+        # The state reads the message first: a classifier-only urgent guess the state expects (a yes to
+        # its question, a report on the tutorial step, a worry) is answered so, then the safety check.
+        calm_first(ctx, turn, parse, text, fit)
     elif parse.capability == "urgent":
         # Safety first: an alarm (or, inside an episode, its guidance) before anything else; a weak
         # guess no rule backs, in a calm conversation, gets a safety check instead.
@@ -133,6 +141,20 @@ def advance(ctx: Context, state: State | None, parse: ParseResult, text: str) ->
     if turn.replies:
         st["last"] = [r.text for r in turn.replies if r.kind != "feedback"]
     return turn
+
+
+def calm_first(ctx: Context, turn: Turn, parse: ParseResult, text: str, fit: str) -> None:
+    """Answer a classifier-only urgent guess as the state expects it (``check.expects``), then ask
+    您现在安全吗？ (an unsafe answer raises the alarm of the guessed kind)."""
+    calm = check.calm_reading(parse)
+    turn.capability = calm.capability
+    if fit == "answer" and answer_pending(ctx, turn, *check.answer_reading(parse, text)):
+        pass  # the question's own rules decide on its yes and no words (中 删 俺想好了 -> 中 删)
+    elif fit == "mood" and (cue := wellbeing.mood(ctx, turn.state, text)) is not None:
+        wellbeing.reply(ctx, turn, cue)
+    else:
+        route(ctx, turn, calm, text)
+    check.ask(ctx, turn, parse)
 
 
 # ---- buttons and pending questions --------------------------------------------------------
@@ -235,7 +257,8 @@ def answer_pending(ctx: Context, turn: Turn, parse: ParseResult, text: str, pres
     if kind == "resume":
         return tutorial.answer_resume(ctx, turn, *tutorial.resume_answer(parse, text))
     if kind == "choose_platform":
-        return tutorial.answer_platform(ctx, turn, pending, parse, text, no)
+        # 下一步 instead of an app (after a chat about loneliness too): go on with the general tutorial, as 不知道 does.
+        return tutorial.answer_platform(ctx, turn, pending, parse, text, no or parse.intent == "nav_next")
     return False
 
 

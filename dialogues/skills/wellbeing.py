@@ -17,7 +17,7 @@ from typing import Any
 
 from dialogues.cues import Cue, CueError, first_match, patterns, plain_text, read_cues, read_yaml, text_of
 from dialogues.skills.base import Context, only_words, say, worker_button
-from dialogues.skills import handoff
+from dialogues.skills import handoff, tutorial
 from dialogues.state import State, answered, pause
 from dialogues.turn import Turn
 from dialogues.understand import clear_yes, synthetic
@@ -38,19 +38,26 @@ class Moods:
     followups: tuple[Cue, ...]
     otherwise: str
     unless: Any  # a compiled pattern or None
+    self_blame: tuple[str, ...] = ()  # moods answered even when the NLU hears a complaint about the bot
+    names_person: Any = None  # asking for one of these is a hand-off, even beside a feeling
 
 
 def load_moods(path: Path = WELLBEING_FILE) -> Moods:
     """Read and check the wellbeing file (``CueError`` names the file and the cue)."""
     raw = read_yaml(path)
-    unknown = set(raw) - {"moods", "followups", "otherwise", "unless"}
+    unknown = set(raw) - {"moods", "followups", "otherwise", "unless", "self_blame", "names_person"}
     if unknown:
-        raise CueError(f"{path}: unknown top-level key(s) {sorted(unknown)}; known: followups, moods, otherwise, unless")
+        raise CueError(f"{path}: unknown top-level key(s) {sorted(unknown)}; "
+                       "known: followups, moods, names_person, otherwise, self_blame, unless")
     moods = read_cues(raw.get("moods"), f"{path}: moods", capability=CAPABILITY)
     if not moods:
         raise CueError(f"{path}: 'moods' must list at least one cue")
+    self_blame = tuple(raw.get("self_blame") or ())
+    if not set(self_blame) <= {m.name for m in moods}:
+        raise CueError(f"{path}: self_blame names no mood: {sorted(set(self_blame) - {m.name for m in moods})}")
     return Moods(moods, read_cues(raw.get("followups"), f"{path}: followups", capability=CAPABILITY),
-                 text_of(raw.get("otherwise"), f"{path}: otherwise"), patterns(raw.get("unless"), f"{path}: unless"))
+                 text_of(raw.get("otherwise"), f"{path}: otherwise"), patterns(raw.get("unless"), f"{path}: unless"),
+                 self_blame, patterns(raw.get("names_person"), f"{path}: names_person"))
 
 
 @lru_cache(maxsize=1)
@@ -87,18 +94,32 @@ def takes(ctx: Context, turn: Turn, parse: ParseResult, text: str, action: dict[
     st = turn.state
     if action is not None or st.get("pending") or parse.capability == "urgent":
         return False
-    if handoff.asks_about_wait(st, parse, text) or handoff.wants_person(text):
-        return False  # 咋还没人理我 while a ticket waits: the queue place; 社区能不能来看看我: a person, not a mood
+    book = default_moods()
+    feeling = mood(ctx, st, text)
+    named = book.names_person is not None and bool(book.names_person.search(plain_text(text)))
+    if handoff.asks_about_wait(st, parse, text) or (handoff.wants_person(text) and (feeling is None or named)):
+        # 咋还没人理我 while a ticket waits: the queue place; 社区能不能来看看我: a person, not a mood
+        # (想找个人说说话 beside loneliness is the mood's, which offers a social worker)
+        return False
     if just_answered(st) and (st.get("wellbeing") or {}).get("offered") and not handoff.waiting(st) and (
             clear_yes(text, handoff.CONSENT_YES) or only_words(text, handoff.CONSENT_YES)):
         # 可以 / 行 那你帮我问问 right after the offer of a social worker: taken up; the hand-off asks its
         # own consent question (nothing is shared without a yes to that exact question).
         handoff.respond(ctx, turn, synthetic("request_human", text), text)
         return True
+    if recent(st) and st.get("paused") and st.get("flow") is None and parse.intent == "nav_next" \
+            and not parse.is_fallback and parse.confidence >= UNSURE_BELOW:
+        # 算了 接着学吧 / 下一步 after a talk about loneliness: the tutorial the mood paused goes on
+        # (算了 puts the sigh aside, not the lesson).
+        tutorial.answer_resume(ctx, turn, True, False)
+        return True
     unsure = parse.is_fallback or parse.confidence < UNSURE_BELOW
+    cue = feeling
+    if parse.intent == "complain_bot" and cue is not None and cue.name in book.self_blame:
+        reply(ctx, turn, cue)  # 人老了咋这么没用 连个手机都玩不转: about oneself, not the bot
+        return True
     if parse.capability in CONCRETE and not unsure:
         return False
-    cue = mood(ctx, st, text)
     if cue is not None:
         reply(ctx, turn, cue)
         return True
