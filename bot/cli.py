@@ -542,6 +542,11 @@ def cmd_handoff(args: argparse.Namespace) -> int:
     elif cmd == "note":
         h.add_note(t.id, args.worker, args.text, via="cli")  # also shown in the ticket's Telegram thread
         print(f"note added to ticket #{t.id}; the person does not see it")
+    elif cmd == "release":
+        from bot.desk import release_and_tell
+
+        t = release_and_tell(h, t.id, args.worker)
+        print(f"ticket #{t.id} is back in the queue; the person is told")
     elif cmd == "close":
         t = h.close(t.id, args.worker, args.note, take_over=args.take_over)
         h.add_message(t.id, "system", messages.CLOSED_NOTICE, delivered=False)
@@ -819,7 +824,8 @@ def build_parser() -> argparse.ArgumentParser:
     _table_options(p)
     p = add("show", cmd_handoff, "a ticket's summary and messages", ho_sub)
     p.add_argument("ticket", type=int)
-    for name, help_text in (("claim", "take a waiting ticket"), ("close", "end a ticket; the person is back with the bot")):
+    for name, help_text in (("claim", "take a waiting ticket"), ("close", "end a ticket; the person is back with the bot"),
+                            ("release", "give a ticket you claimed back to the queue; the person is told")):
         p = add(name, cmd_handoff, help_text, ho_sub)
         p.add_argument("ticket", type=int)
         p.add_argument("--worker", required=True, help="your social-worker id (see `linli workers list`)")

@@ -29,11 +29,22 @@ def claim_and_tell(handoff: Handoff, ticket_id: int, worker_id: str) -> Ticket:
     return ticket
 
 
+def release_and_tell(handoff: Handoff, ticket_id: int, worker_id: str) -> Ticket:
+    """Give a claimed ticket back to the queue and queue the "another worker will come" notice.
+
+    What ``linli handoff release`` and a registered worker's 退回队列 in chat do.
+    """
+    ticket = handoff.release(ticket_id, worker_id)
+    handoff.add_message(ticket.id, "system", messages.RELEASED_NOTICE, delivered=False)
+    return ticket
+
+
 class Desk:
     """The ticket queue as a registered social worker works it in chat (``dialogues.skills.staff.Desk``).
 
     Built on the same ``Handoff`` functions as ``linli handoff`` and the staff group's /queue:
-    ``queue``, ``claim`` (through ``claim_and_tell``), ``get`` with ``messages``, ``all``.
+    ``queue``, ``claim`` (through ``claim_and_tell``), ``close`` and ``release`` (the person is told),
+    ``get`` with ``messages``, ``all``.
     Plain dicts go back, so the dialogue layer never sees ``bot`` types.
     """
 
@@ -62,6 +73,32 @@ class Desk:
             except HandoffError as exc:  # claimed a moment ago by someone else: try the next one
                 logger.info("chat claim of ticket %d by worker %s skipped: %s", t.id, worker_id, exc)
         return None
+
+    def claim(self, ticket_id: int, worker_id: str) -> dict[str, Any] | None:
+        """This waiting ticket becomes the worker's (the one just shown, the oldest); None when it no longer waits."""
+        try:
+            return self.row(claim_and_tell(self.handoff, ticket_id, worker_id))
+        except HandoffError as exc:
+            logger.info("chat claim of ticket %d by worker %s refused: %s", ticket_id, worker_id, exc)
+            return None
+
+    def close(self, ticket_id: int, worker_id: str) -> dict[str, Any] | None:
+        """End the worker's own ticket and tell the person (``linli handoff close``); None when refused."""
+        try:
+            t = self.handoff.close(ticket_id, worker_id, "")
+        except HandoffError as exc:
+            logger.info("chat close of ticket %d by worker %s refused: %s", ticket_id, worker_id, exc)
+            return None
+        self.handoff.add_message(t.id, "system", messages.CLOSED_NOTICE, delivered=False)
+        return self.row(t)
+
+    def release(self, ticket_id: int, worker_id: str) -> dict[str, Any] | None:
+        """Give the worker's own ticket back to the queue and tell the person; None when refused."""
+        try:
+            return self.row(release_and_tell(self.handoff, ticket_id, worker_id))
+        except HandoffError as exc:
+            logger.info("chat release of ticket %d by worker %s refused: %s", ticket_id, worker_id, exc)
+            return None
 
     def summary(self, ticket_id: int) -> dict[str, Any] | None:
         """A ticket's summary and what the person said since (``linli handoff show``); None when unknown."""

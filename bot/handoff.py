@@ -212,6 +212,18 @@ class Handoff:
         logger.info("ticket %d claimed by worker %s", ticket_id, worker_id)
         return self.require(ticket_id)
 
+    def release(self, ticket_id: int, worker_id: str) -> Ticket:
+        """The worker who claimed a ticket gives it back: it waits in the queue again, as before the claim."""
+        t = self.require(ticket_id)
+        if t.status != "claimed" or t.worker_id != str(worker_id):
+            raise HandoffError(f"ticket {ticket_id} is {t.status}, not claimed by worker {worker_id}")
+        with self.db.atomic():
+            self.db[TICKETS].update(ticket_id, {"status": "waiting", "worker_id": None, "worker_name": None,
+                                                "claimed_at": None})
+            self.refresh_post(ticket_id)
+        logger.info("ticket %d given back to the queue by worker %s", ticket_id, worker_id)
+        return self.require(ticket_id)
+
     def close(self, ticket_id: int, worker_id: str, note: str = "", take_over: bool = False) -> Ticket:
         """End a ticket; the person is back with the bot. Only the worker who claimed it, or a take-over."""
         t = self.check_owner(ticket_id, worker_id, take_over)

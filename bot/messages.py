@@ -80,6 +80,7 @@ HANDOFF_PRIVACY_FIRST = "您现在正在和社工聊天。要查看或删除您�
 WORKER_PREFIX = "👩 社工{name}："
 CLAIMED_NOTICE = "社工{name}已经来了，接下来您发的消息会直接转给社工。"
 TAKEN_OVER_NOTICE = "接下来由社工{name}继续为您服务，您发的消息会转给他/她。"
+RELEASED_NOTICE = "刚才的社工把您的求助交回了排队，下一位有空的社工会接着帮您，请稍等。"
 CLOSED_NOTICE = "社工已经结束了这次对话。之后还是我（邻里助手）陪您，有事随时问我。"
 WEEKDAYS = ("", "周一", "周二", "周三", "周四", "周五", "周六", "周日")
 URGENT_HELP = "我已经请社工尽快联系您（紧急编号 {ticket}）。"

@@ -2,7 +2,8 @@
 
 ``advance`` reads one message against the conversation state, in this order:
 
-0. a registered social worker looking a hotline up for a resident (the hotline, no ticket of their own);
+0. a registered social worker looking a hotline up for a resident (the hotline, no ticket of their own),
+   or their queue words that only the classifier (no urgent rule) read as urgent;
 1. urgent words, always first (the hotline comes before anything else; inside an urgent
    episode, the guidance of its kind); but a guess of the classifier alone that the state
    expects (a whole yes/no answer to the pending question, a report or question on the
@@ -94,14 +95,16 @@ def advance(ctx: Context, state: State | None, parse: ParseResult, text: str) ->
     """Handle one message; never raises for odd input."""
     st = restore(state)
     st["turns"] += 1
+    parse = staff.for_role(st, parse)  # the staff intents are only a registered worker's
     turn = Turn([], st, intent=parse.intent, capability=parse.capability)
     buttons, labels = take_buttons(st)
     take_entities(st, parse)
     action = button_action(buttons, labels, text) or named_button(buttons, labels, parse, text)
     rating = smalltalk.rating(text)
 
-    if staff.referral(ctx, turn, parse, text):
-        pass  # a registered social worker looking a hotline up for a resident: the hotline, no ticket of their own
+    if staff.first(ctx, turn, parse, text):
+        pass  # a registered social worker looking a hotline up for a resident (the hotline, no ticket of their
+        # own), or their queue words the classifier alone read as urgent
     elif parse.capability == "urgent" and (fit := check.expects(ctx, st, parse, text)) is not None:
         # The state reads the message first: a classifier-only urgent guess the state expects (a yes to
         # its question, a report on the tutorial step, a worry) is answered so, then the safety check.
@@ -244,6 +247,9 @@ def answer_pending(ctx: Context, turn: Turn, parse: ParseResult, text: str, pres
     if not pending:
         return False
     kind = pending.get("type")
+    if kind in handoff.CONSENT_KINDS and staff.worker(st) and staff.which_op(st, text, parse):
+        answered(st)  # a registered worker's queue words are no answer to a hand-off question: the queue
+        return False
     if kind == "confirm_delete":
         return privacy.confirm_delete(ctx, turn, pending, parse, text, pressed)
     if kind in handoff.CONSENT_KINDS:
@@ -285,8 +291,8 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     if in_flow and (intent in NAV or intent == "affirm"):
         tutorial.navigate(ctx, turn, intent)
         return
-    if intent in NAV or (intent in ("affirm",) and st.get("paused")):
-        tutorial.navigate_outside(ctx, turn, intent, text)
+    if (intent in NAV and not looks_like_followup(st, parse, text)) or (intent in ("affirm",) and st.get("paused")):
+        tutorial.navigate_outside(ctx, turn, intent, text)  # (那抖音呢 after a topic is a follow-up, not 下一步)
         return
     if not in_flow and cap not in ("urgent", "handoff", "privacy") and intent != "ask_hotline" \
             and ASKS_RE.search(text) and hotlines.named(ctx, text):
@@ -375,6 +381,7 @@ def topic_followup(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> b
         answers.answer_from_search(ctx, turn, text, synthetic(topic["intent"], text))
         return True
     if cap == "marketing" and short and MORE_RE.search(text):
+        turn.capability = cap  # 还有别的办法吗: the topic's answer, however weakly the NLU read the words
         if topic.get("more"):
             marketing.no_more(turn)
         else:

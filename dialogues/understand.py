@@ -49,6 +49,14 @@ PLAIN_RE = re.compile(r"[\W_]+")  # spaces, punctuation and emoji, ignored when 
 YES_PREFIXES = ("嗯", "恩", "对", "是的", "是", "好的", "好")  # "嗯，确定" / "好 删吧": the rest decides
 # Agreement that does not say which question it answers: the question is asked once more, plainly.
 VAGUE_YES = frozenset({"好", "嗯", "嗯嗯", "恩", "哦", "噢", "ok", "okay", "好好", "好嘞", "知道了", "收到", "明白", "明白了"})
+# Plain agreement, in dialect too: with the question's action said back it is a yes (中 删 / 好 找吧).
+AGREE = frozenset({"中", "中中", "中啊", "行", "行行", "成", "得", "得行", "要得", "好的", "好吧", "好啊", "好呀", "对", "对的",
+                   "是", "是的", "嗯呐", "可以", "么问题", "没问题", "那好", "那行", "那中", "ok"})
+# Courtesy or resolve said with a yes (可以 麻烦你们了 / 中 删 俺想好了): adds nothing, takes nothing away.
+COURTESY_RE = re.compile(r"(那)?(就)?(麻烦|辛苦|谢谢|多谢)(你|您)?(们)?(了|啦|啊)?|(我|俺|咱)?(想好了|想清楚了|考虑好了|决定了|定了)(的)?"
+                         r"|(我|俺)?不后悔")
+# A condition said with a yes (不要钱就中 喊吧 / 对 是真人就行): the yes still needs its own word or action.
+CONDITION_RE = re.compile(r"(只要)?.{1,10}就(中|行|好|可以|成)(了|啦|啊)?")
 
 Parse = Callable[[str], ParseResult]
 
@@ -111,6 +119,8 @@ def capability_of(intent: str) -> str:
         return "privacy"
     if intent.startswith("reminder_"):
         return "reminder"
+    if intent.startswith("staff_"):
+        return "staff"
     if intent.startswith("nav_") or intent in ("greet", "thank", "goodbye", "affirm", "deny", "bot_identity",
                                                "bot_capabilities", "self_intro"):
         return "smalltalk"
@@ -185,6 +195,41 @@ def clear_yes(text: str, words: frozenset[str]) -> bool:
     return bool(seen & words)
 
 
+def explicit_yes(text: str, words: frozenset[str], action: re.Pattern[str] | None = None) -> bool:
+    """A yes to one question, in plain words, in dialect, or with its action restated.
+
+    Every clause must be one of: a yes word of that question (``words``: 确定, 可以, 要得), a
+    plain agreement (好, 中, 行), the question's own action said back (``action``: 删吧, 找吧,
+    你帮俺找一个吧), courtesy (麻烦你们了, 俺想好了) or a condition met (不要钱就中, 是真人就行);
+    and at least one must be a yes word or the action. 好 / 嗯嗯 alone, or anything else said
+    with them (嗯嗯 那个地址咋填), never are: sharing and deleting need a yes to that very question.
+    """
+    clauses = [plain(c) for c in CLAUSE_RE.split(text.strip())]
+    clauses = [c for c in clauses if c]
+    said_yes = False
+    for c in clauses:
+        if clear_yes(c, words) or only_words(c, words):
+            said_yes = True
+        elif action is not None and action.fullmatch(c):
+            said_yes = True
+        elif not (c in AGREE or c in VAGUE_YES or COURTESY_RE.fullmatch(c) or CONDITION_RE.fullmatch(c)):
+            return False
+    return said_yes
+
+
+def only_words(text: str, words: frozenset[str]) -> bool:
+    """True when the answer is made of yes words and nothing else (确定删吧 = 确定 + 删吧; 好 alone never)."""
+    t = plain(text)
+    allowed = words | frozenset(YES_PREFIXES)
+    ok = [True] + [False] * len(t)
+    for i in range(len(t)):
+        if ok[i]:
+            for w in allowed:
+                if t.startswith(w, i):
+                    ok[i + len(w)] = True
+    return ok[-1] and any(w in t for w in words)
+
+
 def yes_or_no(parse: ParseResult, text: str) -> tuple[bool, bool]:
     """``(yes, no)`` for a light question (go on with the tutorial? which app?): 继续/好/要 or 不用/算了."""
     no = parse.intent in ("deny", "nav_exit") or bool(REFUSE_RE.search(text))
@@ -193,6 +238,6 @@ def yes_or_no(parse: ParseResult, text: str) -> tuple[bool, bool]:
 
 
 __all__: list[str] = [
-    "capability_of", "clear_yes", "parse_amount", "persona_of_intro", "plain", "question_after_intro", "read",
+    "capability_of", "clear_yes", "explicit_yes", "only_words", "parse_amount", "persona_of_intro", "plain", "question_after_intro", "read",
     "synthetic", "take_entities", "yes_or_no",
 ]

@@ -36,6 +36,7 @@ CAPABILITIES = (
     "privacy",
     "smalltalk",
     "reminder",
+    "staff",
     "out_of_scope",
 )
 KEY_VERSION = "version"

@@ -134,7 +134,7 @@ def test_chat_jsonl_keeps_state_per_user_and_never_crashes(make_engine):
      ["knowledge", "build"], ["knowledge", "validate"], ["knowledge", "search"], ["workers", "add"], ["workers", "list"],
      ["handoff", "list"], ["handoff", "claim"], ["handoff", "reply"], ["handoff", "close"], ["handoff", "show"],
      ["privacy", "export"], ["privacy", "purge"], ["handoff", "outbox"], ["test", "conversations"],
-     ["handoff", "remind"], ["handoff", "reminders"], ["handoff", "note"]],
+     ["handoff", "remind"], ["handoff", "reminders"], ["handoff", "note"], ["handoff", "release"]],
 )
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -304,3 +304,15 @@ def test_a_worker_sets_and_lists_followups(make_engine, tmp_path, capsys):
     assert cli.main(["--db", db, "handoff", "reminders", "--json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["ticket_id"] == ticket.id and row["due"] == "2099-01-02 10:00" and row["task"] == "电话回访"
+
+
+def test_a_worker_gives_a_ticket_back_to_the_queue(make_engine, tmp_path, capsys):
+    engine, db = _seeded(make_engine, tmp_path)
+    ticket = engine.handoff.queue()[0]
+    assert cli.main(["--db", db, "handoff", "claim", str(ticket.id), "--worker", "77"]) == 0
+    assert cli.main(["--db", db, "handoff", "release", str(ticket.id), "--worker", "77"]) == 0
+    assert "back in the queue" in capsys.readouterr().out
+    again = engine.handoff.get(ticket.id)
+    assert again.status == "waiting" and not again.worker_id
+    assert any("交回" in m["text"] for m in engine.handoff.outbox("tg:424242"))
+    assert cli.main(["--db", db, "handoff", "release", str(ticket.id), "--worker", "77"]) == 1  # not claimed now

@@ -21,7 +21,7 @@ from dialogues import texts as T
 from dialogues.schema import Flow
 from dialogues.state import answered, offer_buttons
 from dialogues.turn import Reply, Turn
-from dialogues.understand import YES_PREFIXES, plain
+from dialogues.understand import only_words  # noqa: F401 (skills read it from here)
 from nlu.result import ParseResult
 
 BUTTON_CHARS = 16  # longer labels are shortened at a natural break (button_label)
@@ -84,19 +84,6 @@ def cues(patterns: list[str] | str) -> re.Pattern[str]:
     """One regular expression matching any of the cue patterns of an expectations file."""
     items = [patterns] if isinstance(patterns, str) else list(patterns)
     return re.compile("|".join(f"(?:{p})" for p in items))
-
-
-def only_words(text: str, words: frozenset[str]) -> bool:
-    """True when the answer is made of yes words and nothing else (确定删吧 = 确定 + 删吧; 好 alone never)."""
-    t = plain(text)
-    allowed = words | frozenset(YES_PREFIXES)
-    ok = [True] + [False] * len(t)
-    for i in range(len(t)):
-        if ok[i]:
-            for w in allowed:
-                if t.startswith(w, i):
-                    ok[i + len(w)] = True
-    return ok[-1] and any(w in t for w in words)
 
 
 def say(turn: Turn, text: str, buttons: tuple[Button, ...] = (), kind: str = "") -> None:

@@ -2,12 +2,15 @@
 
 找社工 asks whether the conversation may go to a social worker; a complaint (你说的都没用)
 offers it; two misunderstandings in a row offer it too. Only the question's own button or a
-clear yes shares anything (issue 12); 好 / 嗯 get one plain reminder of how to answer.
+clear yes shares anything (issue 12): in dialect or with the hand-off said back too (中 你帮俺找一个吧,
+不要钱就中 喊吧; ``understand.explicit_yes``); 好 / 嗯 get one plain reminder of how to answer, and a
+question about the hand-off (社工是干啥的 要钱不) is answered while the question waits on.
 
 Every way of asking for a person is a hand-off (issue 13): 你是机器人吗 我想找真人, 算了 叫个人来
 after a complaint; the words are data (``dialogues/expectations/handoff.yml``). While a
 ticket waits, the engine tells the state where it is (``state["handoff"]``), and questions
-about the wait (还要等多久, 社工啥时候来, 下一步 outside a tutorial) get the place in the queue.
+about the wait (还要等多久, 俺前头还有几个人, 下一步 outside a tutorial) get the place in the queue,
+and stepping away (先去烧壶水 回来还排着不) is told the place is kept.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dialogues.skills.base import (
 )
 from dialogues.state import ask, answered
 from dialogues.turn import Turn
-from dialogues.understand import REFUSE_RE, VAGUE_YES, clear_yes, plain
+from dialogues.understand import REFUSE_RE, VAGUE_YES, clear_yes, explicit_yes, plain
 from nlu.result import ParseResult
 
 CAPABILITY = "handoff"
@@ -28,7 +31,7 @@ CONSENT_KINDS = ("handoff_offer", "handoff_consent")
 CONSENT_YES = frozenset({
     "可以", "可以的", "同意", "是的", "是", "对", "对的", "确定", "好的", "好啊", "好呀", "好吧", "行", "行的", "行吧",
     "行啊", "要", "要的", "需要", "麻烦你了", "麻烦您了", "麻烦了", "发吧", "可以发", "发给社工吧", "请社工帮我",
-    "好的谢谢", "可以谢谢", "谢谢可以", "要得", "要得嘛", "可以嘛", "可以的呀",
+    "好的谢谢", "可以谢谢", "谢谢可以", "要得", "要得嘛", "可以嘛", "可以的呀", "中", "中啊", "成", "得行", "没问题",
     # "then you ask them for me": a yes to the offer of a social worker (行 那你帮我问问)
     "帮我问问", "你帮我问问", "那你帮我问问", "那帮我问问", "帮我问问吧", "帮我联系", "你帮我联系", "那你帮我联系",
     "帮我联系吧", "麻烦你帮我问问", "麻烦您帮我问问",
@@ -73,7 +76,8 @@ def asks_about_wait(st: dict[str, Any], parse: ParseResult, text: str) -> bool:
         return False
     data = expectations("handoff")
     return bool(cues(data["wait"]).search(text) or cues(data["hours"]).search(text)
-                or parse.intent == "request_human" or wants_person(text))
+                or parse.intent == "request_human" or wants_person(text)
+                or parse.capability == "staff")  # 排着队的有多少 from the one waiting: their own place
 
 
 def expected(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
@@ -81,6 +85,11 @@ def expected(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
     st = turn.state
     data = expectations("handoff")
     if waiting(st):
+        if cues(data["keep_place"]).search(text):
+            serve(turn, CAPABILITY, "handoff")  # 先去烧壶水 回来还排着不: the place is kept
+            say(turn, T.WAIT_KEPT)
+            say_place(turn)
+            return True
         if cues(data["hours"]).search(text):
             serve(turn, CAPABILITY, "handoff")
             say_hours(turn)  # 社工晚上也上班吗 / 我明天早上还在这等回复行吗
@@ -159,7 +168,10 @@ def consent(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResul
     serve(turn, CAPABILITY, "handoff")
     # "不找社工了" names a social worker too: a refusal is never read as consent.
     # "要" is a yes even when read as deny; 可以 麻烦你了 is yes words only, so a yes too.
-    typed_yes = pressed is None and (clear_yes(text, CONSENT_YES) or only_words(text, CONSENT_YES))
+    # 中 你帮俺找一个吧 / 不要钱就中 喊吧 / 可以 麻烦你们了: a yes in dialect or with the hand-off said back.
+    data = expectations("handoff")
+    typed_yes = pressed is None and (clear_yes(text, CONSENT_YES) or only_words(text, CONSENT_YES)
+                                     or explicit_yes(text, CONSENT_YES, cues(data["consent_action"])))
     person = pressed is None and wants_person(text)  # 算了 叫个人来: 算了 is no refusal of a person
     no = pressed == "no" or (pressed is None and not typed_yes and not person and (
         parse.intent in ("deny", "nav_exit") or bool(REFUSE_RE.search(text))))
@@ -176,6 +188,10 @@ def consent(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResul
         answered(st)
         st["fallbacks"] = 0
         say(turn, T.HELP_DECLINED)
+    elif cues(data["consent_question"]).search(text):
+        st["pending"] = pending  # 社工是干啥的 要钱不: answered, and the question waits on
+        say(turn, T.CONSENT_FAQ)
+        say(turn, T.CONSENT_STILL, answer_buttons(kind, T.CONSENT_BUTTONS))
     elif (parse.intent == "affirm" or plain(text) in VAGUE_YES) and not pending.get("reasked"):
         st["pending"] = {**pending, "reasked": True}
         say(turn, T.CONSENT_HOW, answer_buttons(kind, T.CONSENT_BUTTONS))
@@ -196,8 +212,8 @@ def missed(ctx: Context, turn: Turn, first: str = "") -> bool:
     """Count a misunderstanding; at the limit, offer a social worker (True when offered)."""
     st = turn.state
     st["fallbacks"] = int(st.get("fallbacks", 0)) + 1
-    if st["fallbacks"] < ctx.fallbacks_before_handoff or waiting(st):
-        return False  # not yet; or a social worker is already on the way
+    if st["fallbacks"] < ctx.fallbacks_before_handoff or waiting(st) or st.get("worker"):
+        return False  # not yet; or a social worker is already on the way (or is the one writing)
     ask(st, "handoff_offer", reason="fallbacks")
     if first:
         say(turn, first)

@@ -21,7 +21,7 @@ from dialogues.skills.base import (
 )
 from dialogues.state import ask, answered, new_state
 from dialogues.turn import Turn
-from dialogues.understand import REFUSE_RE, VAGUE_YES, clear_yes, plain
+from dialogues.understand import REFUSE_RE, VAGUE_YES, clear_yes, explicit_yes, plain
 from nlu.result import ParseResult
 
 CAPABILITY = "privacy"
@@ -30,6 +30,7 @@ CUSTOMER_INTENT = "policy_consumer_rights"
 # Deleting data and sharing a conversation need a clear yes to that very question (issue 12):
 # 下一步, 继续, 好, 嗯 or an affirm-like parse never delete anything or share anything.
 DELETE_SURE = 0.9  # a privacy_delete read below this gets a second question saying what goes
+DELETE_HEARD_TURNS = 6  # ... unless the deletion question was asked this few turns ago
 DELETE_YES = frozenset({
     "确定", "确认", "同意", "可以", "是的", "是", "对", "对的", "没错", "确定删除", "确认删除", "同意删除", "可以删",
     "可以删除", "删", "删吧", "删掉", "删掉吧", "删了", "删了吧", "删除", "删除吧", "要删", "要删除", "确定要删",
@@ -63,9 +64,13 @@ def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
         # 把张阿姨的聊天记录发给我 / 我能替他删吗: a person's data is shown to or deleted by that person only.
         others(turn)
     elif parse.intent == "privacy_delete":
-        # A clear request is asked once; a weak reading twice, the second time saying what goes.
-        left = 1 if parse.confidence >= DELETE_SURE else 2
-        ask(turn.state, "confirm_delete", left=left)
+        # A clear request is asked once; a weak reading twice, the second time saying what goes. Asked
+        # again soon after the question was heard (那先不删了 … 想了想 还是删掉吧), once is enough.
+        st = turn.state
+        heard = int(st.get("turns", 0)) - int(st.get("delete_asked", -99)) <= DELETE_HEARD_TURNS
+        left = 1 if parse.confidence >= DELETE_SURE or heard else 2
+        st["delete_asked"] = int(st.get("turns", 0))
+        ask(st, "confirm_delete", left=left)
         say(turn, T.PRIVACY_CONFIRM, answer_buttons("confirm_delete", T.PRIVACY_CONFIRM_BUTTONS))
     else:
         say(turn, T.PRIVACY_VIEW)
@@ -81,7 +86,9 @@ def confirm_delete(ctx: Context, turn: Turn, pending: dict[str, Any], parse: Par
     serve(turn, CAPABILITY, "privacy")
     buttons = answer_buttons("confirm_delete", T.PRIVACY_CONFIRM_BUTTONS)
     # The words decide, not the NLU's reading: 确定 / 确定 删吧 (yes words only, nothing else).
-    typed_yes = pressed is None and (clear_yes(text, DELETE_YES) or only_words(text, DELETE_YES))
+    # 中 删 俺想好了: a plain agreement with the deletion said back is a yes too (understand.explicit_yes).
+    typed_yes = pressed is None and (clear_yes(text, DELETE_YES) or only_words(text, DELETE_YES)
+                                     or explicit_yes(text, DELETE_YES, cues(expectations("privacy")["delete_action"])))
     no = pressed == "no" or (pressed is None and not typed_yes and (
         parse.intent in ("deny", "nav_exit") or bool(REFUSE_RE.search(text) or DELETE_NO_RE.search(text))))
     yes = not no and (pressed == "yes" or typed_yes)
@@ -97,8 +104,8 @@ def confirm_delete(ctx: Context, turn: Turn, pending: dict[str, Any], parse: Par
         st.clear()
         st.update(new_state())
         say(turn, T.PRIVACY_DELETED)
-    elif DELETE_TOPIC_RE.search(text) and DELETE_ASK_RE.search(text):
-        # 删了以后还能用吗: answered, and the question stays open.
+    elif (DELETE_TOPIC_RE.search(text) and DELETE_ASK_RE.search(text)) or asks_about_deletion(text):
+        # 删了以后还能用吗 / 那俺学到哪一步也没了？: answered, and the question stays open.
         st["pending"] = pending
         say(turn, T.PRIVACY_DELETE_FAQ)
         say(turn, T.PRIVACY_CONFIRM_STILL, buttons)
@@ -110,6 +117,12 @@ def confirm_delete(ctx: Context, turn: Turn, pending: dict[str, Any], parse: Par
         turn.skill, turn.capability = "", parse.capability  # whoever answers the new message serves the turn
         drop_question(ctx, turn, parse, text, T.PRIVACY_NOT_DONE, ("confirm_delete",))
     return True
+
+
+def asks_about_deletion(text: str) -> bool:
+    """清了我闺女帮我存的地址还在不 / 学到哪一步也没了？: a question about what the deletion takes."""
+    found = [cues(p).search(text) for p in expectations("privacy")["deletion_question"]]
+    return any(found) and _has(text, "asks")
 
 
 # ---- someone else's data ------------------------------------------------------------------
@@ -155,6 +168,10 @@ def expected(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
             serve(turn, "policy", "privacy")
             say(turn, T.CUSTOMER_COPIES)
             return True
+        if _has(text, "customer_purpose"):
+            serve(turn, "policy", "privacy")  # 我存他电话是为了给他送货 这也不行？
+            say(turn, T.CUSTOMER_PURPOSE)
+            return True
     if topic == "others_records" and _has(text, "others_again") and not _has(text, "self_here"):
         serve(turn, CAPABILITY, "privacy")
         say(turn, T.PRIVACY_OTHERS_FAMILY, (worker_button(),))
@@ -179,6 +196,10 @@ def expected(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
     if _has(text, "own_view"):
         serve(turn, CAPABILITY, "privacy")
         say(turn, T.PRIVACY_VIEW)
+        return True
+    if _has(text, "keep") and "删" in text and not _has(text, "customer"):
+        serve(turn, CAPABILITY, "privacy")  # 先别删 我就是问问: nothing was deleted (就是问问 alone is about anything)
+        say(turn, T.PRIVACY_NOT_DONE)
         return True
     if _has(text, "deleted_yet") and parse.capability in ("privacy", "out_of_scope", "smalltalk"):
         # 删干净了吗: a state with no earlier message means everything before was deleted.
