@@ -167,13 +167,14 @@ TEACH_ME_RE = re.compile(r"^\W*(那|好|行|嗯)?\W*(你)?(教教?我|教一下|
 
 def named_button(buttons: dict[str, Any], labels: list[str], parse: ParseResult, text: str = "") -> dict[str, Any] | None:
     """The button a typed message stands for: 行 就学兴盛优选 after [教我用兴盛优选, 菜单] (agreement naming
-    what exactly one button names), or 教我 从头说 when exactly one button starts a tutorial."""
+    what exactly one button names), or 教我 从头说 / 下一步 when exactly one button starts a tutorial
+    (下一步 after what we know of 小象超市 and its 教我用小象超市 button: that tutorial)."""
     agrees = parse.intent == "affirm" or (parse.is_fallback and bool(parse.ranking) and parse.ranking[0][0] == "affirm")
     if agrees:  # 行 就学兴盛优选: agreement naming the choice (the NLU may only lean to affirm)
         named = [str(e.value) for e in parse.entities if len(str(e.value)) >= 2]
         hits = {label for label in labels if label in buttons and any(v in label for v in named)}
         return buttons[hits.pop()] if len(hits) == 1 else None  # type: ignore[no-any-return]
-    if parse.capability not in ("urgent", "handoff", "privacy") and TEACH_ME_RE.search(text) \
+    if parse.capability not in ("urgent", "handoff", "privacy") and (TEACH_ME_RE.search(text) or parse.intent == "nav_next") \
             and not parse.entity_values("platform"):
         flows = [buttons[label] for label in labels if "flow" in (buttons.get(label) or {})]
         return flows[0] if len(flows) == 1 else None  # type: ignore[no-any-return]
@@ -191,6 +192,8 @@ def do_action(ctx: Context, turn: Turn, action: dict[str, Any], parse: ParseResu
         smalltalk.rate(turn, int(action["feedback"]))
     elif action.get("more"):
         marketing.more(ctx, turn, action["intent"], text)
+    elif action.get("tips"):
+        marketing.tips(ctx, turn, synthetic(action["intent"], ""))  # 看看全部办法 after one question answered
     elif "need" in action:
         tools.recommend(ctx, turn, synthetic("tool_recommend", text), need=action["need"])
     elif "tool_howto" in action:
@@ -310,6 +313,8 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
             return
         if policy_skill.the_law(ctx, turn, text) or policy_skill.rule_first(ctx, turn, parse, text):
             return
+        if not in_flow and leaning_tutorial(ctx, turn, parse, text):
+            return
         named = parse.entity_values("platform")
         if named and not in_flow and tutorial.HOWTO_RE.search(text) and tutorial.howto_platform(ctx, turn, named, text):
             turn.capability = tutorial.CAPABILITY  # 抖店怎么开啊 … 不知道从哪下手: that platform's tutorial
@@ -344,6 +349,21 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     if st.get("paused") and st.get("flow") is None and st.get("pending") is None and cap not in ("handoff",):
         tutorial.offer_resume(ctx, turn)
     smalltalk.maybe_ask_persona(turn, cap)
+
+
+LEAN = 0.2  # an unclear message's reading this strong may still name the tutorial that answers it
+
+
+def leaning_tutorial(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
+    """An unclear message (明早分货要死人了 怎么分不容易错) whose two best readings include one whose tutorial
+    declares the question: that tutorial starts, with its step's answer. False when none does."""
+    for intent, confidence, cap in parse.ranking[:2]:
+        flow = tutorial.asked_flow(ctx, text, intent) if cap in ("marketing", "teach") and confidence >= LEAN else None
+        if flow is not None:
+            turn.intent, turn.capability = intent, tutorial.CAPABILITY
+            tutorial.start_answering(ctx, turn, flow, intent, text)
+            return True
+    return False
 
 
 def answer_topic(ctx: Context, turn: Turn, intent: str, text: str, entities: tuple[Any, ...] = ()) -> None:

@@ -87,6 +87,7 @@ HOWTO_WHAT = "您想学怎么用哪个？可以说说名字，或者点下面的
 
 # Marketing / policy / tools
 MORE_TIPS = "更多办法"
+ALL_TIPS = "看看全部办法"  # after the answer to one question of a marketing topic: its tips
 SAME_ON_PLATFORM = "这些办法在{platform}上一样适用。"
 NO_MORE_TIPS = "主要的办法就是这些了。想一起商量，可以找社工。"
 MUTUAL_AID = "🤝 互助：{text}"

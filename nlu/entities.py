@@ -22,6 +22,11 @@ PATTERNS_FILE = "patterns.json"
 SYNONYMS_FILE = "synonyms.json"
 
 
+# An amount followed by a counting word counts things, not money (两百多单, 三五百斤, 十几个人): an
+# annotated value such as 两百 (花两百) matches anywhere, so the word after it decides.
+COUNTED_RE = re.compile(r"\s*多?(单|个|件|份|斤|公斤|人|次|条|箱|盒|袋|瓶|号|天|年|岁|米|台|家|户|位|场|期|样|回|遍|趟|颗|只|棵)")
+
+
 @register
 class RegexEntityExtractor(Component):
     """Finds entities by lookup-table values, annotated texts and regular expressions (longest match wins)."""
@@ -87,6 +92,8 @@ class RegexEntityExtractor(Component):
         for start, end, entity in found:
             if any(start < e and s < end for s, e in taken):
                 continue
+            if entity == "money" and COUNTED_RE.match(norm, end):
+                continue  # 两百多单: orders, not yuan
             taken.append((start, end))
             span = message.text[start:end]
             # The value is the form written in the data (叮咚買菜 -> 叮咚买菜); regex hits keep the normalised text.

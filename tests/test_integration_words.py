@@ -40,3 +40,15 @@ def test_another_platform_after_a_topic_is_a_follow_up_even_read_as_next(make_en
                                 entities=(Entity("platform", "抖音", 1, 3, "抖音"),))
     out = engine.manager.advance(first.state, parse, "那抖音呢")
     assert out.capability == "marketing" and "抖音" in "\n".join(r.text for r in out.replies)
+
+
+def test_an_unclear_message_leaning_to_a_tutorial_that_declares_it_gets_that_step(make_engine):
+    """Neither reading is sure, but the group leader's tutorial declares how to sort orders: it answers."""
+    engine = make_engine()
+    text = "明天一早好几十份 分货老是弄混 咋办"
+    parse = ParseResult(text, "nlu_fallback", "out_of_scope", 0.3,
+                        ranking=(("mk_repeat_customers", 0.3, "marketing"), ("mk_group_orders", 0.27, "marketing")))
+    out = engine.manager.advance(new_state(), parse, text)
+    assert out.capability == "teach" and out.state["flow"] is not None
+    weak = ParseResult(text, "nlu_fallback", "out_of_scope", 0.3, ranking=(("mk_repeat_customers", 0.1, "marketing"),))
+    assert engine.manager.advance(new_state(), weak, text).state["flow"] is None

@@ -271,3 +271,13 @@ def test_fingerprint_does_not_depend_on_how_paths_are_spelled(settings):
     changed = tuple(ComponentConfig(c.name, {**c.params, "threshold": 0.123} if c.name == "FallbackClassifier"
                                     else c.params, c.index) for c in settings.pipeline)
     assert fingerprint(dataclasses.replace(settings, pipeline=changed)) != fingerprint(settings)
+
+
+@pytest.mark.parametrize("text", ["团购接龙一下来了两百多单 手抄都抄不过来", "今年收了三五百斤橘子", "店里一天来两百个人"])
+def test_an_amount_that_counts_things_is_no_money(pipeline, text):
+    """两百 is annotated as money in the training data (花两百); followed by 单/斤/个 it counts things."""
+    assert pipeline.parse(text).entity_values("money") == []
+
+
+def test_an_amount_of_money_is_still_money(pipeline):
+    assert pipeline.parse("一天最多花两百 够不够").entity_values("money") == ["两百"]

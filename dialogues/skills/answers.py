@@ -132,9 +132,10 @@ def by_delivery(platforms: list[dict[str, Any]]) -> list[str]:
 def fallback(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     """The NLU is unsure: the best matches as buttons (or the menu); at the limit, a social worker is offered."""
     platform = platform_by_name(ctx, parse.entity_values("platform"))
-    if platform and topics.ask_of(text, ctx.kb.asks()) == "status":
+    if platform and topics.ask_of(text, ctx.kb.asks()) in ("status", "coverage"):
         turn.capability = capability_of("choose_grocery_app")
-        say_platform(ctx, turn, platform)  # 盒马会员店还开着吗: what we know of that platform, not a guess
+        # 盒马会员店还开着吗 / 叮咚买菜哪能用: what we know of that platform (and its tutorial), not a guess
+        say_platform(ctx, turn, platform)
         return
     if handoff.missed(ctx, turn):
         return

@@ -38,6 +38,7 @@ def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
 def more(ctx: Context, turn: Turn, intent: str, text: str) -> None:
     """更多办法 / 还有别的办法吗: the tips not shown yet; the topic remembers they were."""
     st = turn.state
+    turn.capability = CAPABILITY  # 还有别的办法吗 may read as nothing in particular: still the tips
     tips(ctx, turn, synthetic(intent, text), more=True)
     st["topic"] = {**(st.get("topic") or {}), "more": True}
 
@@ -47,7 +48,11 @@ def follow_up(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
     st = turn.state
     last = st.get("topic") or {}
     entries = ctx.kb.by_intent(str(last.get("intent") or ""), CAPABILITY)
-    if not entries or not followup.expects(last, parse, text, ("platform", "money")):
+    # A short message in the topic's own cue words (要不要降价 after slow stock) stays in the topic,
+    # even when the NLU leans to another marketing difficulty.
+    short = len(re.sub(r"\W", "", text)) <= followup.SHORT
+    fits = bool(entries) and short and parse.capability == CAPABILITY and topics.cued(entries[0].get("topic") or {}, text)
+    if not entries or not followup.expects(last, parse, text, ("platform", "money"), fits):
         return False
     ask = topics.ask_of(text, ctx.kb.asks())
     family = [entries[0], *(ctx.kb.get(r) for r in entries[0].get("related") or [])]
@@ -62,12 +67,31 @@ def follow_up(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
     if not said:
         return False
     turn.capability = CAPABILITY
-    say(turn, f"【{entry['title']}】\n{said}", (worker_button(), menu_button()))
+    say(turn, f"【{entry['title']}】\n{said}", (*flow_buttons(ctx, entry), worker_button(), menu_button()))
+    return True
+
+
+def flow_buttons(ctx: Context, entry: dict[str, Any]) -> list[Any]:
+    """The tutorials that teach what the entry's intents are about (拍视频的点子: the short video one)."""
+    intents = set(entry.get("intents") or [])
+    return [(f.title, {"flow": f.id}) for f in ctx.flows.values() if intents & set(f.intents)]
+
+
+def asked(ctx: Context, turn: Turn, entry: dict[str, Any], intent: str, text: str) -> bool:
+    """"搞个会员卡中不中" / "对面摊骂我砸他饭碗": a first message that asks one of the questions the entry
+    declares (its ``topic`` cue words) gets that answer, with a button for all the tips."""
+    said = topics.question(entry.get("topic") or {}, None, text, turn.state["slots"])
+    if not said:
+        return False
+    say(turn, f"【{entry['title']}】\n{said}",
+        ((T.ALL_TIPS, {"intent": intent, "tips": True}), *flow_buttons(ctx, entry), worker_button(), menu_button()))
+    turn.state["topic"] = {"intent": intent}
     return True
 
 
 def no_more(turn: Turn) -> None:
     """Every tip was shown already."""
+    turn.capability = CAPABILITY
     say(turn, T.NO_MORE_TIPS, (worker_button(), menu_button()))
 
 
@@ -84,6 +108,8 @@ def tips(ctx: Context, turn: Turn, parse: ParseResult, more: bool = False) -> No
         answers.answer_from_search(ctx, turn, parse.text or parse.intent, parse)
         return
     entry = entries[0]
+    if not more and parse.text and asked(ctx, turn, entry, parse.intent, parse.text):
+        return
     slots = st["slots"]
     family = PLATFORM_FAMILY.get(str(slots.get("platform") or ""), slots.get("platform"))
     budget = slots.get("budget")

@@ -25,12 +25,17 @@ from dialogues.skills.tutorial.steps import (CAPABILITY, STEP_NAV, finish_flow, 
 from dialogues.state import State, answered, ask, pause, persona, unpause
 from dialogues.turn import Turn
 from dialogues.understand import capability_of, synthetic, yes_or_no
+from knowledge import topics
 from nlu.result import ParseResult
 
 GLOSSARY_RE = re.compile(r"(.{2,8}?)(是啥|是什么|是个啥|是啥子|啥意思|什么意思|是干嘛的|是干啥的|指的是|是哪个|是谁)")
-DONT_KNOW_RE = re.compile(r"^\W*(我|俺)?(也)?(不知道|不晓得|不清楚|不懂|搞不清|说不上来|忘了|记不得|其他|别的|都不是|没有|没用过)")
+DONT_KNOW_RE = re.compile(r"^\W*(我|俺)?(也)?(不知道|不晓得|不清楚|不懂|搞不清|说不上来|忘了|记不得|其他|别的|都不是|没有|没用过"
+                          r"|随便|都行|都可以|哪个都行|无所谓|你定|你说了算|你看着办|随你|你帮我选|你推荐|你说哪个)")
+# While the bot waits for the app, these go on with the general tutorial rather than the menu.
+GO_ON_INTENTS = {"nav_next", "nav_repeat"}
 HOWTO_RE = re.compile(r"怎么|咋|如何|教|学|不会")  # 淘宝买菜咋个用 asks to be taught, not what the app is
-WANT_RE = re.compile(r"(想|要|就|打算|准备|决定)用")  # 我想用美团买菜: the app is chosen, teach it
+WANT_RE = re.compile(r"(想|要|就|打算|准备|决定)(用|学)")  # 我想用美团买菜 / 我要学小象超市: the app is chosen, teach it
+NEVER_TAKEN = ("urgent", "handoff", "privacy")  # never read as the answer to a question of ours
 SELLER_PLATFORMS = {"抖店", "快手小店", "微信小店", "美团外卖", "拼多多商家版"}  # only sellers use these
 OTHER_TUTORIAL = 0.8  # 接着学防骗 read this surely as another tutorial's intent starts that one instead
 
@@ -72,9 +77,9 @@ def teach(ctx: Context, turn: Turn, parse: ParseResult, generic: bool = False) -
             if isinstance(value, str):
                 options.append((value, {"intent": parse.intent, "slots": {"platform": value}}))
         options.append((T.PLATFORM_OTHER, {"text": T.PLATFORM_OTHER}))
-        asked = next((q for f in specific if (q := best_question(f, parse.text or "", 0))), None)
+        asked = next((q for f in [*specific, *general] if (q := best_question(f, parse.text or "", 0))), None)
         if asked is not None:
-            say(turn, asked[1].answer)  # 购物车里多出来的咋删: answered now; the app is asked all the same
+            say(turn, asked[1].answer)  # 购物车里多出来的咋删 / 万一钱付了菜没送来咋办: answered now; the app is asked all the same
         ask(st, "choose_platform", intent=parse.intent)
         say(turn, T.ASK_PLATFORM, tuple(options))
         return
@@ -118,15 +123,20 @@ def asked_flow(ctx: Context, text: str, intent: str) -> Flow | None:
 
 def answer_platform(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResult, text: str,
                     no: bool) -> bool:
-    """Which app? An app named starts its tutorial; 不知道 / 其他 the general one. False: not an answer."""
+    """Which app? An app named starts its tutorial; 不知道 / 其他 / 随便 / 下一步 the general one. False: not an answer."""
     st = turn.state
     intent = pending.get("intent", "grocery_order")
     if parse.entity_values("platform"):
         teach(ctx, turn, synthetic(intent, text))
         return True
-    if no or text.strip() == T.PLATFORM_OTHER or DONT_KNOW_RE.search(text):
+    if no or text.strip() == T.PLATFORM_OTHER or DONT_KNOW_RE.search(text) or parse.intent in GO_ON_INTENTS:
         st["slots"].pop("platform", None)
         teach(ctx, turn, synthetic(intent, text), generic=True)
+        return True
+    if parse.entity_values("region") and len(re.sub(r"\W", "", text)) <= 14 and parse.capability not in NEVER_TAKEN:
+        # 我在南京: the apps there (their buttons tell each one's story and offer its tutorial).
+        turn.capability = CAPABILITY
+        answers.answer_from_search(ctx, turn, text, synthetic("choose_grocery_app", text))
         return True
     return False
 
@@ -343,16 +353,18 @@ def answer_resume(ctx: Context, turn: Turn, yes: bool, no: bool) -> bool:
 
 
 def howto_platform(ctx: Context, turn: Turn, named: list[str], text: str) -> bool:
-    """"抖店怎么用" / "怎么用多多买菜" with no topic yet: the tutorial for that platform."""
+    """"抖店怎么用" / "怎么用多多买菜" with no topic yet: the tutorial for that platform (where the app
+    works, when that is what is asked, with its tutorial offered)."""
     platform = answers.platform_by_name(ctx, named)  # the shopping apps residents learn
     if set(named) & SELLER_PLATFORMS or persona(turn.state) == "merchant":
         ctx.answer_topic(turn, "open_shop", text)
         return True
     if platform is None:
         return False
-    if platform.get("tutorial") in ctx.flows:
+    turn.capability = CAPABILITY
+    if platform.get("tutorial") in ctx.flows and topics.ask_of(text, ctx.kb.asks()) not in ("status", "coverage"):
         start_flow(ctx, turn, ctx.flows[platform["tutorial"]])
-    else:
+    else:  # 兴盛优选我们这能用不: where it works (and its tutorial offered), not the tutorial itself
         answers.say_platform(ctx, turn, platform)
     return True
 
