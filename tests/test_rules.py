@@ -86,6 +86,7 @@ def detector() -> UrgentRuleDetector:
         ("身份证和存折都被儿媳收走了 我想看病都挂不了号", "abuse"),
         ("他们不让我去医院 说浪费钱", "abuse"),
         ("老伴说去接孙子 孙子回来了他人却没回来", "missing"),
+        ("他说要是不转钱就抓我 冒充警察的", "scam"),
     ],
 )
 def test_rules_fire_on_urgent_messages(detector, text, category):
@@ -163,6 +164,9 @@ def test_rules_fire_on_urgent_messages(detector, text, category):
         "我的快递走丢了 物流三天没动",
         "问一下 万一家里老人走丢了 打什么电话",
         "万一哪天家里着火了 是打119吧",
+        # a hypothetical person, asked ahead; 办完了 结单 (a worker closing a ticket)
+        "要是有人假装银行的给我打电话 咋办",
+        "办完了 结单",
     ],
 )
 def test_rules_stay_quiet_on_look_alikes(detector, text):

@@ -380,7 +380,7 @@ def test_a_step_question_in_the_message_that_starts_a_tutorial_is_answered_too(m
     turn = manager.advance(None, _parse(text, "grocery_order"), text)
     said = [r.text for r in turn.replies]
     assert turn.state["flow"] == "shop" and turn.state["step"] == 0  # the tutorial starts at its first step
-    assert "第1步" in "\n".join(said) and said[-1] == "楼号写在详细地址那一栏。"
+    assert said[0] == "楼号写在详细地址那一栏。" and "第1步" in said[-1]  # the answer first, then the step
     plain = manager.advance(None, _parse("教我买菜", "grocery_order"), "教我买菜")
     assert "详细地址" not in "\n".join(r.text for r in plain.replies)
 

@@ -106,13 +106,16 @@ def teach(ctx: Context, turn: Turn, parse: ParseResult, generic: bool = False) -
 
 
 def start_answering(ctx: Context, turn: Turn, flow: Flow, intent: str, text: str) -> None:
-    """Start the tutorial; a step question the message asks is answered too (the step stays).
+    """Start the tutorial; a step question the message asks is answered first (the step stays).
 
-    美团外卖那边还要准备啥 starts the shop tutorial and gets its answer."""
+    美团外卖那边还要准备啥 starts the shop tutorial and gets its answer; 万一有人装成客服给我打电话呢,
+    asked before learning, gets the answer, then the lesson's first step."""
+    before = len(turn.replies)
     start_flow(ctx, turn, flow, intent)
     asked = best_question(flow, text, int(turn.state.get("step", 0)))
     if asked is not None:
-        say(turn, asked[1].answer)  # the step's buttons are on the step itself
+        say(turn, asked[1].answer)
+        turn.replies.insert(before, turn.replies.pop())  # the answer first; the step (and its buttons) last
 
 
 def asked_flow(ctx: Context, text: str, intent: str) -> Flow | None:

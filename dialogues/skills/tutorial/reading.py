@@ -64,6 +64,7 @@ NOT_PROGRESS = {"thank", "goodbye", "greet", "deny", "complain_bot", "request_hu
 # A question about another step is the tutorial's only when the NLU does not name another capability.
 OTHER_CAPABILITIES = {"policy", "marketing", "tool", "handoff", "privacy", "urgent"}
 NEVER_SWALLOWED = {"handoff", "privacy", "urgent"}
+UNSURE_INTENTS = {"nlu_fallback", "out_of_scope"}  # the NLU did not know: another tutorial's step question may
 FIXED = "好的，改好了就行。"
 UNDERSTOOD = "好的。这一步做好了，就按“下一步”。"
 THIS_STEP = "这一步是这样的："
@@ -202,6 +203,10 @@ def follow(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
     turn.capability = steps.CAPABILITY
     if reading.mistake:
         wrong = mistake_step(flow, reading, text, current)
+        other = None if flow.steps[wrong].fix else elsewhere_question(ctx, flow, parse, text)
+        if other is not None:  # 万一点错了 in a lesson with nothing to fix there: the other tutorial's answer
+            steps.answer_in_step(turn, flow, current, other.answer)
+            return True
         if flow.steps[wrong].fix:
             if wrong < current:
                 st["fixing"] = wrong  # "改好了" next is about the fix, not the step on screen
@@ -267,8 +272,22 @@ def follow(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
     if reading.done and not reading.asks and not elsewhere:
         steps.show_step(turn, flow, lead=DONE_ALREADY)  # reports of earlier steps only: still here
         return True
+    other = elsewhere_question(ctx, flow, parse, text)
+    if other is not None:
+        steps.answer_in_step(turn, flow, current, other.answer)
+        return True
     turn.capability = parse.capability
     return False
+
+
+def elsewhere_question(ctx: Context, flow: Flow, parse: ParseResult, text: str) -> StepQuestion | None:
+    """A question another tutorial's step declares, when the NLU did not know the message and this
+    tutorial has nothing for it (万一点错了买了一大堆, asked in the scam lesson): answered in place."""
+    if parse.intent not in UNSURE_INTENTS:
+        return None
+    score, asked = max(((question_score(q, text), q) for f in ctx.flows.values() if f.id != flow.id
+                        for s in f.steps for q in s.questions), key=lambda p: p[0], default=(0, None))
+    return asked if score else None
 
 
 def same_kind_step(ctx: Context, flow: Flow, intent: str) -> int | None:

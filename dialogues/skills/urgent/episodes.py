@@ -4,7 +4,9 @@
 abuse, danger) the intents that open it, its hotline, the safety-check line, the words that
 name it, its standing guidance, its cues and its after-cues, plus the cues every kind shares and
 the line said when the person goes back to a paused tutorial inside an episode (``resume``, for
-every kind or a kind's own).
+every kind or a kind's own). A kind's ``prevention`` is its last after-cue: it answers the words
+every kind shares for asking how to keep it from happening again (top-level ``prevention``:
+往后咋弄才能让他不再走没了, 以后咋防着点), plus the kind's own.
 The skill reads them generically (``dialogues/skills/urgent``); a bad file raises ``CueError``
 naming the file, the kind and the cue.
 """
@@ -20,8 +22,8 @@ from typing import Any
 from dialogues.cues import Cue, CueError, patterns, read_cues, read_yaml, text_of
 
 EPISODES_FILE = Path(__file__).resolve().parents[2] / "episodes.yml"
-KIND_KEYS = {"intents", "hotline", "check", "signals", "again", "cues", "after", "resume"}
-TOP_KEYS = ("common", "false_alarm", "kinds", "resume")
+KIND_KEYS = {"intents", "hotline", "check", "signals", "again", "cues", "after", "prevention", "resume"}
+TOP_KEYS = ("common", "false_alarm", "kinds", "prevention", "resume")
 RESUME = "好，我们接着学。刚才的事有新情况，随时告诉我；要紧的时候马上打 {hotline}。"
 
 
@@ -100,6 +102,9 @@ def load_episodes(path: Path = EPISODES_FILE) -> Episodes:
     if not isinstance(raw.get("kinds"), dict) or not raw["kinds"]:
         raise CueError(f"{path}: 'kinds' must map each kind of emergency to its episode")
     names = set(raw["kinds"])
+    prevent = raw.get("prevention") or {}
+    if not isinstance(prevent, dict) or (prevent and "when" not in prevent) or set(prevent) - {"when", "unless"}:
+        raise CueError(f"{path}: 'prevention' needs 'when' (and may have 'unless'): the words asking how to prevent it")
     resume = text_of(raw["resume"], f"{path}: resume") if "resume" in raw else RESUME
     kinds: dict[str, Kind] = {}
     seen: dict[str, str] = {}
@@ -125,7 +130,8 @@ def load_episodes(path: Path = EPISODES_FILE) -> Episodes:
             name=name, intents=tuple(intents), hotline=hotline, check=text_of(spec.get("check"), f"{where} check"),
             signals=patterns(spec.get("signals"), f"{where} signals"), again=text_of(spec.get("again"), f"{where} again"),
             cues=read_cues(spec.get("cues"), f"{where} cues", names),
-            after=read_cues(spec.get("after"), f"{where} after", names),
+            after=read_cues(spec.get("after"), f"{where} after", names)
+            + prevention_cue(spec.get("prevention"), prevent, where, names),
             resume=text_of(spec["resume"], f"{where} resume") if "resume" in spec else resume,
         )
     common = raw.get("common") or {}
@@ -135,6 +141,22 @@ def load_episodes(path: Path = EPISODES_FILE) -> Episodes:
                     read_cues(common.get("after"), f"{path}: common after", names),
                     patterns(taken_back.get("when"), f"{path}: false_alarm when"),
                     patterns(taken_back.get("unless"), f"{path}: false_alarm unless"), resume)
+
+
+def prevention_cue(spec: Any, shared: dict[str, Any], where: str, kinds: set[str]) -> tuple[Cue, ...]:
+    """A kind's prevention answer as an after-cue: the shared words (and the kind's own) ask for it."""
+    if spec is None:
+        return ()
+    if not isinstance(spec, dict) or "name" in spec:
+        raise CueError(f"{where} prevention: expected a cue without a name (say, and optionally when, buttons …)")
+    own = spec.get("when") or []
+    own = [own] if isinstance(own, str) else own
+    shared_when = shared.get("when")
+    shared_when = [shared_when] if isinstance(shared_when, str) else list(shared_when or [])
+    cue = {"capability": "teach", **spec, "name": "prevention", "when": shared_when + list(own)}
+    if "unless" in shared and "unless" not in spec:
+        cue["unless"] = shared["unless"]
+    return read_cues([cue], f"{where} prevention", kinds)
 
 
 @lru_cache(maxsize=1)
