@@ -21,6 +21,7 @@ bot's exact words, so a file can be written by someone who has never seen the bo
           buttons: [下一步]              # labels that must be offered
           handoff: none                 # none | normal | urgent: the person's ticket after the turn
           deleted: false                # whether the person's stored data is gone after the turn
+                                        # (after a deletion, the messages written since do not count)
 
 A turn passes when every expectation it states holds; a conversation passes when all its
 turns pass. ``run_files`` returns the results; ``linli test conversations`` prints the pass
@@ -159,6 +160,7 @@ def run_conversation(engine: Any, conv: dict[str, Any], index: int) -> Conversat
     if conv.get("worker") or conv.get("kind") == "social_worker":
         engine.handoff.add_worker(user, "测试社工")
     turns = []
+    erased = False  # a turn left nothing stored: what is written afterwards is new, the old data is gone
     for turn in conv["turns"]:
         expect = turn.get("expect") or {}
         out = engine.handle(IncomingMessage(user_id=user, text=turn["user"], channel="test"))
@@ -169,7 +171,8 @@ def run_conversation(engine: Any, conv: dict[str, Any], index: int) -> Conversat
             handoff=ticket.priority if ticket is not None else "none",
         )
         stored = engine.store.db.execute("SELECT COUNT(*) FROM transcript WHERE user_id = ?", [user]).fetchone()[0]
-        result.failures = check_turn(expect, result, deleted=stored == 0)
+        erased = erased or stored == 0
+        result.failures = check_turn(expect, result, deleted=erased)
         labels = [b for r in out.replies for b in r.buttons]
         missing = [b for b in _words(expect.get("buttons")) if b not in labels]
         if missing:

@@ -91,3 +91,15 @@ def test_fresh_engines_share_nothing_but_the_content(fresh_engines):
     assert first.handoff.active("same") is not None
     assert second.handoff.active("same") is None and second.store.load_state("same") is None
     assert second.kb.search("自提点") and second.kb.db is not first.kb.db
+
+
+def test_deleted_stays_true_after_the_deletion_for_the_messages_written_since(fresh_engines):
+    """After a confirmed deletion the old data is gone; the next message (删干净了没) is stored as new data,
+    so ``deleted`` still holds. Before the deletion it does not."""
+    conv = {"conversation": "delete, then ask", "source": "t", "turns": [
+        {"user": "把我的聊天记录都删了", "expect": {"deleted": False}},
+        {"user": "确定删除", "expect": {"deleted": True}},
+        {"user": "删干净了没", "expect": {"deleted": True}},
+    ]}
+    result = run_conversation(fresh_engines(), conv, 1)
+    assert [t.failures for t in result.turns] == [[], [], []]
