@@ -19,10 +19,12 @@
 4. a button of the last turn, by its label or its number (``do_action``);
 5. no words at all (😀, ？？？), or a number that is no button;
 6. the answer to a question the bot asked (``answer_pending``: deletion, consent, resume, which app);
-7. ``route``: what the role and the open matters expect (``skills.expected``: a registered social
+7. ``route``: outside a tutorial, a message naming a tool of the last recommendation is about that
+   tool (剪映导出来有水印咋整: its own answer, never a copy of one's data); what the role and the open matters expect (``skills.expected``: a registered social
    worker's queue questions, the wait while a ticket is queued, a person asked for in any words,
    a privacy topic's follow-ups); inside a tutorial, a slot the step asks for; glossary words (验证码是啥);
-   navigation (下一步, 菜单 …, in a tutorial or not); an unclear message (a follow-up, a rule
+   navigation (下一步, 菜单 …, in a tutorial or not; outside one, the last topic's own cue words first:
+   店铺首页要挂些啥 after the licence rules); an unclear message (a follow-up, a rule
    question, a tool asked for whose best match is a tool, or the best matches); shop fees (开店要多少保证金); follow-ups on the last topic (收费吗, 那抖音呢,
    还有别的办法吗, 怎么申请, 要是平台不管呢); a self-introduction; a question naming a rule a policy
    states (不是说七天无理由么: that policy, the how-to as a button); and only then the capability
@@ -278,6 +280,8 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     st = turn.state
     intent, cap = parse.intent, parse.capability
     in_flow = st.get("flow") in ctx.flows
+    if not in_flow and cap not in ("urgent", "handoff") and tools.named_follow_up(ctx, turn, parse, text):
+        return  # 剪映导出来有水印咋整 after the video tools: about that tool (导出 is no export of one's data)
     if expected(ctx, turn, parse, text):  # the role and open matters first: staff questions, the wait, a person
         return
     if hotlines.another(ctx, turn, parse, text):  # 妇女维权那个呢 right after a hotline: that one
@@ -294,6 +298,8 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     if in_flow and (intent in NAV or intent == "affirm"):
         tutorial.navigate(ctx, turn, intent)
         return
+    if intent in NAV and not in_flow and policy_skill.own_words(ctx, st, text) and topic_followup(ctx, turn, parse, text):
+        return  # 店铺首页要挂些啥 after the licence rules: the topic's own words, not the menu
     if (intent in NAV and not looks_like_followup(st, parse, text)) or (intent in ("affirm",) and st.get("paused")):
         tutorial.navigate_outside(ctx, turn, intent, text)  # (那抖音呢 after a topic is a follow-up, not 下一步)
         return
@@ -302,7 +308,7 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
         serve(turn, "policy", "hotlines")  # 刚才有个96110打过来 是不是骗子: about that hotline, whatever the NLU chose
         hotlines.respond(ctx, turn, synthetic("ask_hotline", text), text)
         return
-    if not in_flow and cap not in ("urgent", "handoff", "privacy") and hotlines.searched(text):
+    if not in_flow and cap not in ("urgent", "handoff", "privacy") and hotlines.searched(text, ctx):
         serve(turn, "policy", "hotlines")  # a number found by searching: the scam warning before any topic
         hotlines.platform_service(turn, T.SEARCHED_NUMBER)
         return

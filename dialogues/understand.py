@@ -163,22 +163,34 @@ def parse_amount(text: str) -> int | None:
             return None
         unit = {"万": 10000, "千": 1000, "百": 100, "k": 1000, "K": 1000}.get(m.group(3) or "", 1)
         return int(whole) * unit + int(frac or "0") * unit // 10 ** len(frac)
-    total, current, last_unit = 0, 0, 1
-    seen = False
+    if t.strip() == "千万":
+        return None  # 千万别点: "by all means", never ten million yuan
+    return _chinese_amount(t)
+
+
+def _chinese_amount(t: str) -> int | None:
+    """十二万 -> 120000, 一万二 -> 12000, 十万零五千 -> 105000, 八九万 -> 80000 (a range: its lower end),
+    三百五 -> 350 (a bare last digit is one unit below the last one), 一万零五 -> 10005."""
+    total, section, current, last_unit = 0, 0, 0, 1
+    seen = after_digit = False
     for ch in t:
         if ch in CN_DIGITS:
-            if not seen or current == 0:
+            if not after_digit:  # 两三千, 八九万: the first digit of a range
                 current = CN_DIGITS[ch]
-            seen = True
+            if ch == "零":
+                last_unit, current = 1, 0  # 一万零五: the 5 is ones, not thousands
+            seen, after_digit = True, ch != "零"
+        elif ch == "万":
+            total += ((section + current) or 1) * 10000
+            section, current, last_unit, seen, after_digit = 0, 0, 10000, True, False
         elif ch in CN_UNITS:
-            unit = CN_UNITS[ch]
-            total += (current or 1) * unit
-            current, last_unit, seen = 0, unit, True
+            section += (current or 1) * CN_UNITS[ch]
+            current, last_unit, seen, after_digit = 0, CN_UNITS[ch], True, False
     if not seen:
         return None
     if current:
-        total += current * (last_unit // 10 if last_unit >= 10 else 1)
-    return total or None
+        section += current * (last_unit // 10 if last_unit >= 10 else 1)
+    return (total + section) or None
 
 
 def plain(text: str) -> str:

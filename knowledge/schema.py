@@ -51,6 +51,9 @@ class Compare(BaseModel):
     below: str = Text
     reached: str = Text
     at: str = ""  # exactly at the threshold; ``reached`` when empty
+    # Only the period changed (那按季度呢 after a month's figure): the new period's threshold, the
+    # figure not restated for a period it was not given for. Without it the figure is compared again.
+    per_changed: str = ""
 
 
 class Line(BaseModel):
@@ -125,7 +128,7 @@ class Topic(BaseModel):
                 for value in c.limits:
                     if value not in values:
                         out.append(f"field 'topic.compare.{i}.limits': '{value}' is not a choice of slot '{c.per}'")
-            for key in ("below", "reached", "at"):
+            for key in ("below", "reached", "at", "per_changed"):
                 check(f"compare.{i}.{key}", getattr(c, key))
         if self.checklist:
             check("checklist.intro", self.checklist.intro)

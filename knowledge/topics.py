@@ -144,8 +144,10 @@ def fill(template: str, spec: dict[str, dict[str, Any]], slots: Slots, **extra: 
 
 # ---- answers ----------------------------------------------------------------------------------
 
-def compare(topic: dict[str, Any], slots: Slots) -> list[str]:
-    """Each figure the person gave, compared with its threshold (per period when the compare says so)."""
+def compare(topic: dict[str, Any], slots: Slots, new: Slots | None = None) -> list[str]:
+    """Each figure the person gave, compared with its threshold (per period when the compare says so).
+    ``new``: what the message itself gave; when it changes only the period, a compare's ``per_changed``
+    says the new period's threshold instead of restating the figure for a period it was not given for."""
     spec = topic.get("slots") or {}
     out = []
     for c in topic.get("compare") or []:
@@ -159,6 +161,8 @@ def compare(topic: dict[str, Any], slots: Slots) -> list[str]:
         if limit is None:
             continue
         template = c["below"] if value < limit else (c.get("at") or c["reached"]) if value == limit else c["reached"]
+        if new is not None and c.get("per_changed") and c.get("per") in new and c["slot"] not in new:
+            template = c["per_changed"]
         line = fill(template, spec, {**slots, c.get("per") or "": key}, limit=money_text(int(limit)))
         if line:
             out.append(line)

@@ -68,7 +68,7 @@ def test_a_recourse_needs_two_steps_and_known_keys():
 def test_each_failed_step_gets_the_next_recourse_from_the_policy(make_engine, first):
     turns = _chat(make_engine(), first, "卖家不搭理我", "平台也不管呢", "投诉了还是不行")
     assert [c for c, _, _ in turns[1:]] == ["policy"] * 3
-    assert "平台" in turns[1][1] and "12315" not in turns[1][1]
+    assert "平台" in turns[1][1] and "www.12315.cn" not in turns[1][1]  # 12315 named as the next step only
     assert "12315" in turns[2][1] and "www.12315.cn" in turns[2][1]
     assert "12348" in turns[3][1]
 

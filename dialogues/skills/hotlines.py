@@ -126,9 +126,12 @@ def another(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
     return True
 
 
-def searched(text: str) -> bool:
+def searched(text: str, ctx: Context | None = None) -> bool:
     """True when the message is about a phone number found by searching (我在网上搜了个快递客服电话 打不打):
-    the scam warning comes first, whatever topic the chat was on."""
+    the scam warning comes first, whatever topic the chat was on. A hotline the content has verified,
+    named by the person (12315网上咋投诉 俺打电话说不明白), is no searched number."""
+    if ctx is not None and named(ctx, text):
+        return False
     return bool(cues(expectations("hotlines")["searched"]).search(text)) and bool(PHONE_WORDS_RE.search(text))
 
 

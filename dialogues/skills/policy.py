@@ -80,6 +80,12 @@ def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     turn.rate = {"kind": "policy", "subject": entry["id"], "title": str(entry["title"])}
 
 
+def own_words(ctx: Context, st: dict[str, Any], text: str) -> bool:
+    """True when the message uses the last topic's own cue words (its entry's ``topic.questions``)."""
+    entry = ctx.kb.get(str((st.get("topic") or {}).get("entry") or ""))
+    return bool(entry) and topics.cued(entry.get("topic") or {}, text)
+
+
 def names_rule(entry: dict[str, Any], text: str) -> bool:
     """True when the message names one of the rules the entry states (its ``rules``)."""
     return any(r and str(r) in text for r in entry.get("rules") or [])
@@ -286,7 +292,7 @@ def answer_lines(entry: dict[str, Any], topic: dict[str, Any], slots: dict[str, 
     if said:
         return [said]
     if new:
-        compared = topics.compare(topic, slots)
+        compared = topics.compare(topic, slots, new)
         if compared:
             return compared
     listed = topics.checklist(topic, slots)

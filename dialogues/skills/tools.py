@@ -18,7 +18,7 @@ from dialogues import texts as T
 from dialogues.skills import answers, followup, policy, tutorial
 from dialogues.skills.base import Context, menu, menu_button, say, worker_button
 from dialogues.turn import Turn
-from dialogues.understand import capability_of
+from dialogues.understand import capability_of, synthetic
 from knowledge import topics
 from nlu.result import ParseResult
 
@@ -103,6 +103,12 @@ def topic_follow_up(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> 
                                             fits=refers and ask in TOOL_ASKS):
         return False
     named = [t for t in ctx.kb.by_kind("tool") if t["name"] in text or t["name"] in parse.entity_values("tool")]
+    own = tool.get("topic") or {}
+    if topics.cued(own, text) and not any(t["id"] != tool["id"] for t in named):
+        # 导出来有水印咋整 after 剪映: the tool's own answer (its topic.questions), said where to confirm
+        say(turn, topics.question(own, ask, text, {}) or "", T.TOOL_BUTTONS)
+        turn.capability = CAPABILITY
+        return True
     if ask not in TOOL_ASKS:  # about the law around the tool, unless a tool is named (企业微信群发有次数限制不)
         return not named and policy.answer_related(ctx, turn, list(tool.get("related") or []), text)
     other = next((t for t in named if t["id"] != tool["id"]), None)
@@ -126,6 +132,31 @@ def topic_follow_up(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> 
         say(turn, T.TOOL_HOWTO.format(name=tool["name"]) + "\n" + numbered, T.TOOL_BUTTONS)
     turn.capability = "teach"
     return True
+
+
+def names_recommended(ctx: Context, st: dict[str, Any], parse: ParseResult, text: str) -> dict[str, Any] | None:
+    """The tool of the last recommendation this message names (剪映导出来有水印咋整 after the video tools),
+    or None: no recommendation is the topic, or the message names none of its tools."""
+    if capability_of(str((st.get("topic") or {}).get("intent") or "")) != CAPABILITY:
+        return None
+    for tool in (ctx.kb.get(i) for i in st.get("tools") or [st.get("tool")] if i):
+        if tool and (tool["name"] in text or tool["name"] in parse.entity_values("tool")):
+            return tool
+    return None
+
+
+def named_follow_up(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
+    """A message naming a tool of the last recommendation is about that tool first: its own answers
+    (剪映导出来有水印咋整), or how to use it (剪映怎么导出): 导出 or 删 there is no request about one's data."""
+    tool = names_recommended(ctx, turn.state, parse, text)
+    if tool is None:
+        return False
+    turn.state["tool"] = tool["id"]
+    if parse.capability == "privacy":
+        parse = synthetic(str(turn.state["topic"]["intent"]), text)
+    if topic_follow_up(ctx, turn, parse, text):
+        return True
+    return bool(tutorial.HOWTO_RE.search(text)) and follow_up(ctx, turn, synthetic("followup_howto", text), text)
 
 
 def by_name(ctx: Context, name: str) -> dict[str, Any] | None:
