@@ -46,6 +46,10 @@ def detector() -> UrgentRuleDetector:
         ("屋頭起火了", "danger"),
         ("我刚被人抢了", "danger"),
         ("救命啊", "danger"),
+        # 救命 then a how-to: a real danger in the same message still fires (issue 13, r2-calm)
+        ("救命 厨房着火了 怎么关煤气", "danger"),
+        ("救命 有人撬门 怎么办", "danger"),
+        ("救命啊 快来人 我怎么出去", "danger"),
         ("孩子发高烧抽风了", "medical"),
         ("我孙子发烧四十度 浑身抽", "medical"),
         ("help my wife collapsed", "medical"),
@@ -161,6 +165,10 @@ def test_rules_fire_on_urgent_messages(detector, text, category):
         # 救命 over a cart or an order rush; a parcel that "went missing"; asking ahead
         "救命啊 购物车里多了一堆东西 咋删",
         "团购接龙爆单了救命 忙不过来",
+        # 救命 as a sigh before an ordinary how-to (issue 13, r2-calm)
+        "救命 外孙把我手机字体弄得巨大 怎么改回来",
+        "救命呀 字小得看不清 如何调大一点",
+        "救命 这个铃声吵死了 咋关掉",
         "我的快递走丢了 物流三天没动",
         "问一下 万一家里老人走丢了 打什么电话",
         "万一哪天家里着火了 是打119吧",
