@@ -207,6 +207,8 @@ def read_flow(path: Path, errors: list[str], kits: Kits | None = None) -> Flow |
         entry={str(k): str(v) for k, v in (doc.get("entry") or {}).items()},
         intro_named=str(doc.get("intro_named") or "").strip(),
         names=tuple(str(n) for n in doc.get("names") or [] if str(n).strip()),
+        takes_over=tuple(str(n) for n in doc.get("takes_over") or []),
+        said=tuple(tuple(w for w in str(n).split("+") if w) for n in doc.get("said") or [] if str(n).strip()),
         source=str(doc.get("source") or ""),
         reviewed=_as_str_date(doc.get("reviewed")),
         path=f"{path}:{flow_line}",
@@ -236,6 +238,12 @@ def _check_flow(flow: Flow, known_intents: set[str] | None, errors: list[str]) -
             errors.append(f"{where}: a tutorial needs 'source' (where its facts come from)")
         if not flow.reviewed:
             errors.append(f"{where}: a tutorial needs 'reviewed' (YYYY-MM-DD)")
+    if bool(flow.takes_over) != bool(flow.said):
+        errors.append(f"{where}: 'takes_over' and 'said' go together (which tutorials, and the words)")
+    if known_intents is not None:
+        for intent in flow.takes_over:
+            if intent not in known_intents:
+                errors.append(f"{where}: unknown intent '{intent}' in 'takes_over'")
     if flow.intro_named and "{platform}" not in flow.intro_named:
         errors.append(f"{where}: 'intro_named' must say which app with {{platform}}")
     reachable = {flow.steps[0].id} | {t for t in flow.entry.values() if t in idset}

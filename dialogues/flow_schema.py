@@ -114,6 +114,8 @@ class FlowSpec(_Strict):
     entry: dict[str, str] = {}
     intro_named: str = ""
     names: list[str] = []  # words that name this tutorial itself (当团长): asking how to do it starts it
+    takes_over: list[str] = []  # intents whose tutorial this one replaces when the message says one of `said`
+    said: list[str] = []  # words ("订单+找不": all of them) saying the person is past that tutorial's start
     source: str = ""
     reviewed: dt.date | None = None
     steps: list[StepSpec]

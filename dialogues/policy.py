@@ -53,6 +53,7 @@ from dialogues.skills import (
     urgent, wellbeing,
 )
 from dialogues.skills import policy as policy_skill
+from dialogues.skills.tutorial import missing
 from dialogues.skills.urgent import check
 from dialogues.skills.base import Context, Respond, menu, menu_button, say, serve, worker_button
 from dialogues.state import State, answered, button_action, pause, restore, take_buttons, typed_number
@@ -291,6 +292,8 @@ def route(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
     if tutorial.glossary(ctx, turn, text):
         return
     if in_flow and tutorial.follow(ctx, turn, parse, text):  # progress, step questions, mistakes
+        return
+    if missing.no_lesson(ctx, turn, parse, text):  # 你能教我跟他视频不: no such lesson, said plainly
         return
     here = tutorial.step_buttons(st, ctx.flows[st["flow"]], int(st.get("step", 0))) if in_flow else ()
     if smalltalk.signs_off(turn, parse, text, here):  # 行 我回去改改: not 下一步 (the step or a paused tutorial waits)

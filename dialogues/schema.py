@@ -78,6 +78,10 @@ class Flow:
     entry: dict[str, str] = field(default_factory=dict)  # intent -> the step to start at
     intro_named: str = ""  # intro when the person named an app with no tutorial of its own ({platform})
     names: tuple[str, ...] = ()  # words that name this tutorial itself (当团长): a how-to naming it starts it
+    # Words that say the person is past another tutorial's start (昨天帮俺下的单 今天找不着了): a message
+    # that would start a tutorial of ``takes_over`` intents and says one of ``said`` starts this one.
+    takes_over: tuple[str, ...] = ()
+    said: tuple[tuple[str, ...], ...] = ()  # each entry: words that must all appear ("订单+找不")
     source: str = ""
     reviewed: str = ""
     path: str = ""

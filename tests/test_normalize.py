@@ -57,6 +57,11 @@ def test_normalize_keeps_every_offset(text):
         # Shanghainese
         ("侬晓得伐", "你知道吗"),
         ("勿晓得哪能办", "不知道怎么办"),
+        ("伊会打电话来伐", "伊会打电话来吗"),
+        # more Cantonese: asking whether to take photos, how long, the merchant ignoring
+        ("要唔要影相", "要不要拍照"),
+        ("要等几耐", "要等多久"),
+        ("佢唔理我点算", "他不理我怎么办"),
         # English words inside Chinese, whole words only
         ("怎么refund", "怎么退款"),
         ("我的order没到", "我的订单没到"),
@@ -81,6 +86,7 @@ def test_dialect_and_english_words_read_as_mandarin(typed, mandarin):
         "这是一个女的",
         "要得到补贴",
         "阿拉伯数字",
+        "伊拉克战争",
         "看个仔细",
         "落单的老人",
         "砍伐树木",

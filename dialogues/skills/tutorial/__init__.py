@@ -19,7 +19,7 @@ from dialogues.cues import plain_text
 from dialogues.schema import Flow
 from dialogues.skills import answers
 from dialogues.skills.base import Context, cues, expectations, menu, menu_button, say, worker_button
-from dialogues.skills.tutorial.reading import best_question, follow
+from dialogues.skills.tutorial.reading import best_question, follow, mandarin
 from dialogues.skills.tutorial.steps import (CAPABILITY, STEP_NAV, finish_flow, navigate, show_step,
                                              step_buttons)
 from dialogues.state import State, answered, ask, pause, persona, unpause
@@ -50,6 +50,10 @@ def teach(ctx: Context, turn: Turn, parse: ParseResult, generic: bool = False) -
     st = turn.state
     slots = st["slots"]
     candidates = [f for f in ctx.flows.values() if parse.intent in f.intents]
+    over = taking_over(ctx, parse)
+    if over is not None and not generic and over.id != st.get("flow"):
+        start_answering(ctx, turn, over, over.intents[0] if over.intents else "", parse.text or "")
+        return
     named = named_flow(ctx, parse.text or "") if not candidates else None
     if named is not None:
         start_flow(ctx, turn, named, named.intents[0] if named.intents else "")  # 我想当个社区团长 从哪开始弄
@@ -116,6 +120,14 @@ def start_answering(ctx: Context, turn: Turn, flow: Flow, intent: str, text: str
     if asked is not None:
         say(turn, asked[1].answer)
         turn.replies.insert(before, turn.replies.pop())  # the answer first; the step (and its buttons) last
+
+
+def taking_over(ctx: Context, parse: ParseResult) -> Flow | None:
+    """The tutorial that replaces the one ``parse.intent`` starts, because the message says the person is
+    past its start (闺女帮俺下的单 今天找不着了: finding the order, not installing the app); or None."""
+    said = (plain_text(parse.text or ""), mandarin(parse.text or ""))
+    return next((f for f in ctx.flows.values() if parse.intent in f.takes_over
+                 and any(all(w in s for w in words) for words in f.said for s in said)), None)
 
 
 def asked_flow(ctx: Context, text: str, intent: str) -> Flow | None:
@@ -236,10 +248,10 @@ def stand_in(ctx: Context, st: State) -> tuple[Flow, str] | None:
 
 def glossary(ctx: Context, turn: Turn, text: str) -> bool:
     """"验证码是啥" / "自提点是什么意思": explain the word, and stay on the tutorial step (or the last topic)."""
-    m = GLOSSARY_RE.search(re.sub(r"\s+", "", text))
+    m = GLOSSARY_RE.search(re.sub(r"\s+", "", mandarin(text)))  # read as the NLU reads it (dialect words in Mandarin)
     if m is None or len(text.strip()) > 20:
         return False
-    term = next((t for t in T.GLOSSARY if t in m.group(1).upper()), None)
+    term = glossary_term(m.group(1))
     if term is None:
         return False
     say(turn, T.GLOSSARY[term])
@@ -252,6 +264,24 @@ def glossary(ctx: Context, turn: Turn, text: str) -> bool:
     elif topic:
         turn.capability = capability_of(topic)  # T+1是啥意思 after the data tools: explained inside that answer
     return True
+
+
+def glossary_term(words: str) -> str | None:
+    """The glossary word in ``words``, as written or typed with a homophone (验正码 is 验证码)."""
+    words = words.upper()
+    exact = next((t for t in T.GLOSSARY if t in words), None)
+    if exact is not None:
+        return exact
+    sounds = sound(words)
+    return next((t for t in T.GLOSSARY if len(t) >= 3 and sound(t) and sound(t) in sounds), None)
+
+
+def sound(words: str) -> str:
+    """Toneless pinyin of the Chinese characters, syllables joined by '-' (other characters dropped)."""
+    from pypinyin import lazy_pinyin  # noqa: PLC0415 (only read for a glossary question)
+
+    chars = [c for c in words if "\u4e00" <= c <= "\u9fff"]
+    return "-" + "-".join(lazy_pinyin(chars)) + "-" if chars else ""
 
 
 def asks_slot(ctx: Context, st: State) -> bool:

@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dialogues.schema import Flow, StepQuestion
 from dialogues.skills.base import Context
 from dialogues.skills.tutorial import steps
 from dialogues.turn import Turn
+from nlu.normalize import to_mandarin
 from nlu.result import ParseResult
 
 CLAUSE_RE = re.compile(r"[\s，,。.!！；;、~～…]+")
@@ -103,8 +105,18 @@ def steps_named(flow: Flow, clause: str) -> list[int]:
 
 
 def question_score(q: StepQuestion, text: str) -> int:
-    """How well the message asks this question: the characters of its best matching entry (0: no match)."""
-    return max((sum(len(w) for w in words) for words in q.match if all(w in text for w in words)), default=0)
+    """How well the message asks this question: the characters of its best matching entry (0: no match).
+
+    The text is read as written and as the NLU reads it (dialect words in Mandarin: 点算 is 怎么办)."""
+    forms = (text, mandarin(text))
+    return max((sum(len(w) for w in words) for words in q.match
+                for form in forms if all(w in form for w in words)), default=0)
+
+
+@lru_cache(maxsize=256)
+def mandarin(text: str) -> str:
+    """The text with dialect and regional words in Mandarin, as the NLU reads it (``nlu/dialect.yml``)."""
+    return to_mandarin(text)
 
 
 def best_question(flow: Flow, text: str, current: int) -> tuple[int, StepQuestion] | None:
