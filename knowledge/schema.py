@@ -20,7 +20,7 @@ TOOL_NEEDS = ("design", "video", "live", "data", "crm", "forms", "minishop", "co
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 Text = Field(min_length=1)
-SLOT_TYPES = ("money", "age", "region", "platform", "choice", "flag")
+SLOT_TYPES = ("money", "age", "region", "platform", "product", "choice", "flag")
 PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -29,7 +29,7 @@ class Slot(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["money", "age", "region", "platform", "choice", "flag"]
+    type: Literal["money", "age", "region", "platform", "product", "choice", "flag"]
     unknown: str = ""  # said in a template when the person has not told it (e.g. 当地)
     choices: dict[str, list[str]] = {}  # choice: value -> words that pick it (the first match wins)
     labels: dict[str, str] = {}  # choice: value -> how it is said

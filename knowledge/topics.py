@@ -67,7 +67,7 @@ def read_slots(spec: dict[str, dict[str, Any]], text: str, entities: Iterable[An
 
 def _read(slot: dict[str, Any], text: str, ents: list[tuple[str, str]]) -> Any:
     kind = slot.get("type")
-    if kind in ("money", "age", "region", "platform") and slot.get("cues") and not any(c in text for c in slot["cues"]):
+    if kind in ("money", "age", "region", "platform", "product") and slot.get("cues") and not any(c in text for c in slot["cues"]):
         return None  # 预算500 is no monthly sales figure: the words that must come with it are missing
     if kind == "money":
         for entity, value in ents:
@@ -84,7 +84,7 @@ def _read(slot: dict[str, Any], text: str, ents: list[tuple[str, str]]) -> Any:
                 if age and 14 <= age <= 100:
                     return age
         return None
-    if kind in ("region", "platform"):
+    if kind in ("region", "platform", "product"):
         return next((value for entity, value in ents if entity == kind), None)
     if kind == "choice":
         for value, words in (slot.get("choices") or {}).items():

@@ -98,12 +98,16 @@ def no_more(turn: Turn) -> None:
 def tips(ctx: Context, turn: Turn, parse: ParseResult, more: bool = False) -> None:
     """The entry's tips that suit the person's platform and budget (``more``: after the first three)."""
     st = turn.state
-    named = tutorial.named_flow(ctx, parse.text or "", parse.intent) or tutorial.asked_flow(ctx, parse.text or "", parse.intent)
+    entries = ctx.kb.by_intent(parse.intent, "marketing")
+    said = parse.text or ""
+    named = tutorial.asked_flow(ctx, said, parse.intent)
+    if named is None and not (entries and topics.cued(entries[0].get("topic") or {}, said)):
+        # 我是团长 群里人都不下单: a difficulty the entry answers in its own words is no request for the tutorial.
+        named = tutorial.named_flow(ctx, said, parse.intent)
     if named is not None and not more:
         # "怎么当社区团长" / "明早怎么分货不出错": the tutorial is the answer (and its step's answer to the question).
-        tutorial.start_answering(ctx, turn, named, parse.intent, parse.text or "")
+        tutorial.start_answering(ctx, turn, named, parse.intent, said)
         return
-    entries = ctx.kb.by_intent(parse.intent, "marketing")
     if not entries:
         answers.answer_from_search(ctx, turn, parse.text or parse.intent, parse)
         return

@@ -59,6 +59,9 @@ def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
         hit = next((h for h in ctx.kb.search(parse.text, limit=10, kinds=("policy",)) if h.id in ids), None)
         if hit:
             entry = ctx.kb.get(hit.id)
+        elif persona(st) != "merchant":
+            # 客服不理我, nothing in it names an entry: not the rules for shops to someone not known to run one.
+            entry = next((e for e in pool if e.get("audience") != "merchant"), entry)
     group = GROUP_RE.search(parse.text or "")
     if group and not any(group.group(0) in json.dumps(e, ensure_ascii=False) for e in entries):
         # "我是残疾人 有什么补贴": none of our policies is about that group; do not show a wrong one.
@@ -68,12 +71,16 @@ def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
                  if k in T.POLICY_SERVES_LEAD), "")
     if lead and not named:
         say(turn, lead)  # 房租涨了: what is not in the content is said first, then what is
-    say_policy(turn, entry)
+    own = own_question(entry, parse.text or text, st["slots"])
+    if own:  # 他要我赔三倍 我一定要赔吗: the entry's answer to the question asked in its own words
+        say(turn, f"【{entry['title']}】\n{own}")
+    else:
+        say_policy(turn, entry)
     # Related entries serving the same ask come first (房租涨了 -> the financing mechanism for 个体户).
     related = [r for r in (ctx.kb.get(i) for i in entry.get("related") or []) if r and r.get("kind") == CAPABILITY]
     also = [r for r in related if served & set(r.get("serves") or [])]
     others = [*also, *(e for e in entries if e["id"] != entry["id"] and e not in also)][:2]
-    buttons: list[Any] = [(e["title"], {"entry": e["id"]}) for e in others]
+    buttons: list[Any] = [(e["title"], {"entry": e["id"]}) for e in ([entry] if own else []) + others]
     buttons += [worker_button(), menu_button()]
     say(turn, T.POLICY_ELIGIBILITY, tuple(buttons))
     remember(st, parse.intent, entry, parse, text)
@@ -84,6 +91,15 @@ def own_words(ctx: Context, st: dict[str, Any], text: str) -> bool:
     """True when the message uses the last topic's own cue words (its entry's ``topic.questions``)."""
     entry = ctx.kb.get(str((st.get("topic") or {}).get("entry") or ""))
     return bool(entry) and topics.cued(entry.get("topic") or {}, text)
+
+
+def own_question(entry: dict[str, Any], text: str, slots: dict[str, Any]) -> str | None:
+    """The answer the entry declares for a question asked in its own cue words (not by kind), or None."""
+    topic = entry.get("topic") or {}
+    if not topics.cued(topic, text):
+        return None
+    return topics.question({**topic, "questions": [q for q in topic.get("questions") or [] if q.get("cues")]},
+                           None, text, slots)
 
 
 def names_rule(entry: dict[str, Any], text: str) -> bool:
