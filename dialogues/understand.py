@@ -53,7 +53,7 @@ VAGUE_YES = frozenset({"好", "嗯", "嗯嗯", "恩", "哦", "噢", "ok", "okay"
 AGREE = frozenset({"中", "中中", "中啊", "行", "行行", "成", "得", "得行", "要得", "好的", "好吧", "好啊", "好呀", "对", "对的",
                    "是", "是的", "嗯呐", "可以", "么问题", "没问题", "那好", "那行", "那中", "ok"})
 # Courtesy or resolve said with a yes (可以 麻烦你们了 / 中 删 俺想好了): adds nothing, takes nothing away.
-COURTESY_RE = re.compile(r"(那)?(就)?(麻烦|辛苦|谢谢|多谢)(你|您)?(们)?(了|啦|啊)?|(我|俺|咱)?(想好了|想清楚了|考虑好了|决定了|定了)(的)?"
+COURTESY_RE = re.compile(r"(那)?(就)?(麻烦|辛苦|谢谢|多谢|唔该)(你|您|侬|你哋)?(们)?(了|啦|啊|哂|晒)?|(我|俺|咱|阿拉)?(想好了|想清楚了|考虑好了|决定了|定了)(的)?"
                          r"|(我|俺)?不后悔")
 # A condition said with a yes (不要钱就中 喊吧 / 对 是真人就行): the yes still needs its own word or action.
 CONDITION_RE = re.compile(r"(只要)?.{1,10}就(中|行|好|可以|成)(了|啦|啊)?")

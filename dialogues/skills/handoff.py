@@ -23,7 +23,7 @@ from dialogues.skills.base import (
 )
 from dialogues.state import ask, answered
 from dialogues.turn import Turn
-from dialogues.understand import REFUSE_RE, VAGUE_YES, clear_yes, explicit_yes, plain
+from dialogues.understand import ASKING_RE, CLAUSE_RE, REFUSE_RE, VAGUE_YES, clear_yes, explicit_yes, plain
 from nlu.result import ParseResult
 
 CAPABILITY = "handoff"
@@ -35,7 +35,11 @@ CONSENT_YES = frozenset({
     # "then you ask them for me": a yes to the offer of a social worker (行 那你帮我问问)
     "帮我问问", "你帮我问问", "那你帮我问问", "那帮我问问", "帮我问问吧", "帮我联系", "你帮我联系", "那你帮我联系",
     "帮我联系吧", "麻烦你帮我问问", "麻烦您帮我问问",
+    # in dialect: 好额 / 好个 (Shanghainese, 好额呀), 好嘅 / 得嘅 (Cantonese)
+    "好额", "好个", "可以额", "行额", "好嘅", "得嘅", "可以嘅",
 })
+# Words that move on from the question to another matter (算了不说了 店里还剩些货 咋处理掉好).
+MOVED_ON = ("handoff", "smalltalk", "out_of_scope", "privacy", "urgent")
 
 
 def respond(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> None:
@@ -78,6 +82,13 @@ def asks_about_wait(st: dict[str, Any], parse: ParseResult, text: str) -> bool:
     return bool(cues(data["wait"]).search(text) or cues(data["hours"]).search(text)
                 or parse.intent == "request_human" or wants_person(text)
                 or parse.capability == "staff")  # 排着队的有多少 from the one waiting: their own place
+
+
+def asks_wait(st: dict[str, Any], text: str) -> bool:
+    """While a ticket waits, the words ask about the wait or the hours (社工还要等多长时间), whatever else they say."""
+    data = expectations("handoff")
+    return (bool(waiting(st)) and bool(cues(data["wait"]).search(text) or cues(data["hours"]).search(text))
+            and not cues(data["other_wait"]).search(text))
 
 
 def expected(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
@@ -175,7 +186,9 @@ def consent(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResul
     person = pressed is None and wants_person(text)  # 算了 叫个人来: 算了 is no refusal of a person
     no = pressed == "no" or (pressed is None and not typed_yes and not person and (
         parse.intent in ("deny", "nav_exit") or bool(REFUSE_RE.search(text))))
-    plain_request = parse.intent == "request_human" and not REFUSE_RE.search(text)
+    # 社工来了能帮俺干点啥 / 排第几个, even when read as a request, ask about the hand-off: no yes.
+    asked = bool(cues(data["consent_question"]).search(text) or cues(data["wait"]).search(text))
+    plain_request = parse.intent == "request_human" and not REFUSE_RE.search(text) and not asked
     yes = not no and (pressed == "yes" or typed_yes or (pressed is None and plain_request))
     if person and not yes and not no:
         # Asked for a person in words that also wave something off: the consent question, plainly.
@@ -184,10 +197,18 @@ def consent(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResul
     elif yes:
         answered(st)
         request_help(turn, pending.get("reason", "fallbacks"), text)
+    elif no and moves_on(parse, text):
+        st["fallbacks"] = 0  # 算了不说了 店里还剩些货 咋处理掉好: no person, and the question is answered
+        turn.skill = ""
+        turn.capability = parse.capability
+        drop_question(ctx, turn, parse, text, T.CONSENT_NOT_SHARED, CONSENT_KINDS)
     elif no:
         answered(st)
         st["fallbacks"] = 0
         say(turn, T.HELP_DECLINED)
+    elif cues(data["wait"]).search(text):
+        st["pending"] = pending  # 阿拉排第几个 before any yes: not queued yet; the question waits on
+        say(turn, str(data["consent_not_queued"]), answer_buttons(kind, T.CONSENT_BUTTONS))
     elif cues(data["consent_question"]).search(text):
         st["pending"] = pending  # 社工是干啥的 要钱不: answered, and the question waits on
         say(turn, T.CONSENT_FAQ)
@@ -200,6 +221,14 @@ def consent(ctx: Context, turn: Turn, pending: dict[str, Any], parse: ParseResul
         turn.capability = parse.capability
         drop_question(ctx, turn, parse, text, T.CONSENT_NOT_SHARED, CONSENT_KINDS)
     return True
+
+
+def moves_on(parse: ParseResult, text: str) -> bool:
+    """A refusal that goes on to ask something else (算了不说了 店里还剩些货 咋处理掉好): the NLU read
+    the message as another matter, and a clause after the first asks it."""
+    rest = [c for c in CLAUSE_RE.split(text.strip()) if c][1:]
+    return (parse.capability not in MOVED_ON and not parse.is_fallback
+            and any(ASKING_RE.search(c) for c in rest))
 
 
 def request_help(turn: Turn, reason: str, text: str) -> None:

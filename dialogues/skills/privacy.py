@@ -125,6 +125,14 @@ def asks_about_deletion(text: str) -> bool:
     return any(found) and _has(text, "asks")
 
 
+def asks_again(st: dict[str, Any], text: str) -> bool:
+    """删吧 / 现在删吧 soon after the deletion question was put off; never a refusal (不删了吧)."""
+    recent = int(st.get("turns", 0)) - int(st.get("delete_asked", -99)) <= DELETE_HEARD_TURNS
+    clauses = [c for c in re.split(r"[\s，,。.!！；;]+", text.strip()) if c]
+    return (recent and not st.get("pending") and not DELETE_NO_RE.search(text) and not REFUSE_RE.search(text)
+            and any(_has(c, "delete_again") for c in clauses))
+
+
 # ---- someone else's data ------------------------------------------------------------------
 
 def _has(text: str, group: str) -> bool:
@@ -196,6 +204,10 @@ def expected(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
     if _has(text, "own_view"):
         serve(turn, CAPABILITY, "privacy")
         say(turn, T.PRIVACY_VIEW)
+        return True
+    if asks_again(st, text):
+        # 好了问完了 现在删吧 soon after the deletion was put off (in a tutorial too): the question again
+        respond(ctx, turn, ParseResult(text=text, intent="privacy_delete", capability=CAPABILITY, confidence=1.0), text)
         return True
     if _has(text, "keep") and "删" in text and not _has(text, "customer"):
         serve(turn, CAPABILITY, "privacy")  # 先别删 我就是问问: nothing was deleted (就是问问 alone is about anything)

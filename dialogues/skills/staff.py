@@ -117,6 +117,8 @@ def expected(ctx: Context, turn: Turn, parse: ParseResult, text: str) -> bool:
     """A registered worker's operational question (or a would-be worker's): answered here, first."""
     st = turn.state
     asked = which_op(st, text, parse)
+    if asked is not None and st.get("flow") in ctx.flows and parse.intent.startswith("nav_"):
+        asked = None  # 下一个 inside a tutorial is its next step, even from a worker
     if asked is None:
         if worker(st) and SOCIAL_WORKER_SELF_RE.search(plain(text)):
             st["slots"]["persona"] = "social_worker"

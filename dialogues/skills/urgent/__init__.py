@@ -21,7 +21,7 @@ from typing import Any
 
 from dialogues import texts as T
 from dialogues.cues import Cue, first_match, plain_text
-from dialogues.skills import tutorial
+from dialogues.skills import handoff, tutorial
 from dialogues.skills.base import Context, menu, say
 from dialogues.skills.urgent import check
 from dialogues.skills.urgent.episodes import Episodes, Kind, default_episodes, kind_settings
@@ -97,6 +97,8 @@ def reads(ctx: Context, turn: Turn, parse: ParseResult, text: str, action: dict[
     now = ctx.clock().timestamp()
     kind = episode_kind(st, now)
     if kind is not None and action is None:
+        if handoff.asks_wait(st, text) and first_match(episodes(ctx).kinds[kind].cues, plain_text(text)) is None:
+            return False  # 社工还要等多久 after the urgent hand-off: the place in the queue (the kind's own cues first)
         if read_inside(ctx, turn, parse, text, kind, now):
             return True
         company = next((c for c in episodes(ctx).common if c.handoff), None)
