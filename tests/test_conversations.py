@@ -1,9 +1,11 @@
 """The conversation tests in tests/conversations/*.yml, one pytest case per conversation.
 
 A conversation marked ``xfail: reason`` is a known gap: it must still fail (strict), so a fix
-that makes it pass is noticed and the mark removed. The held-out file in
-tests/conversations/heldout/ is never run here: it is measured with
-``linli test conversations tests/conversations/heldout/heldout.yml`` and never tuned to.
+that makes it pass is noticed and the mark removed. tests/conversations/dev/ (two sets written
+blind from scenario cards, then worked from) is run too. The held-out files in
+tests/conversations/heldout/ are never run here: they are measured with
+``linli test conversations tests/conversations/heldout/heldout.yml`` (and heldout2.yml) and never
+tuned to.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from bot.conversations import CAPABILITIES, FreshEngines, check_turn, load_file,
 from bot.errors import ConfigError
 
 HERE = Path(__file__).parent / "conversations"
-FILES = sorted(HERE.glob("*.yml"))
+FILES = sorted(HERE.glob("*.yml")) + sorted((HERE / "dev").glob("*.yml"))  # dev/: written blind, then worked from
 CASES = [(path, i, conv) for path in FILES for i, conv in enumerate(load_file(path), start=1)]
 
 
