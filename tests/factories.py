@@ -80,3 +80,14 @@ def write_project(root: Path, config: str | None = None, data: str = MINI_DATA) 
     text = config if config is not None else CONFIG_TEMPLATE
     cfg.write_text(text.format(dictionary=PROJECT_ROOT / "nlu" / "dictionaries"), encoding="utf-8")
     return cfg
+
+
+def chat(engine, *texts: str, user: str = "u") -> list[tuple[str, str]]:
+    """Send ``texts`` in turn as one person; (capability, all reply texts) per message."""
+    from bot.models import IncomingMessage
+
+    out = []
+    for text in texts:
+        got = engine.handle(IncomingMessage(channel="cli", chat_id=user, user_id=user, text=text))
+        out.append((got.capability, "\n".join(r.text for r in got.replies)))
+    return out

@@ -7,17 +7,12 @@ loan's interest is a follow-up of the loan topic.
 
 from __future__ import annotations
 
-from bot.models import IncomingMessage
+from tests.factories import chat
 from knowledge import topics
 
 
 def _chat(engine, *texts: str, user: str = "s7b") -> list[tuple[str, str]]:
-    """(capability, all reply texts) per message."""
-    out = []
-    for text in texts:
-        got = engine.handle(IncomingMessage(channel="cli", chat_id=user, user_id=user, text=text))
-        out.append((got.capability, "\n".join(r.text for r in got.replies)))
-    return out
+    return chat(engine, *texts, user=user)
 
 
 def test_a_product_slot_is_read_from_the_entities():

@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import IncomingMessage
 from dialogues.understand import parse_amount
 from knowledge import topics
 from nlu.training_data import Entity
+from tests.factories import chat
 
 
 def _chat(engine, *texts: str, user: str = "s7") -> list[tuple[str, str]]:
-    """(capability, all reply texts) per message."""
-    out = []
-    for text in texts:
-        got = engine.handle(IncomingMessage(channel="cli", chat_id=user, user_id=user, text=text))
-        out.append((got.capability, "\n".join(r.text for r in got.replies)))
-    return out
+    return chat(engine, *texts, user=user)
 
 
 # ---- amounts ------------------------------------------------------------------------------------

@@ -20,21 +20,9 @@ from dialogues.skills.base import cues, expectations
 from dialogues.skills.handoff import CONSENT_YES
 from dialogues.skills.privacy import DELETE_YES
 from dialogues.understand import capability_of, explicit_yes
+from tests.test_staff import joined, queued, say
 
 WORKER = "77"
-
-
-def say(engine, user, text, channel="terminal"):
-    return engine.handle(IncomingMessage(user_id=user, text=text, channel=channel))
-
-
-def joined(out):
-    return "\n".join(r.text for r in out.replies)
-
-
-def queued(engine, user, text="我要找社工"):
-    say(engine, user, text)
-    return say(engine, user, "可以").new_ticket
 
 
 def worker_engine(make_engine):
